@@ -44,7 +44,7 @@ if (!ref || !hasProtos) {
   const work = mkdtempSync(join(tmpdir(), "buf-breaking-"));
   try {
     const prefix = git("rev-parse", "--show-prefix");
-    const archive = execFileSync("git", ["archive", ref, `${prefix}proto`], { cwd: root });
+    const archive = execFileSync("git", ["archive", ref, "proto"], { cwd: root });
     execFileSync("tar", ["-x", "-C", work, "--strip-components", String(prefix.split("/").length - 1)], {
       input: archive,
     });
