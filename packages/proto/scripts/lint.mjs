@@ -43,11 +43,9 @@ if (!ref || !hasProtos) {
   // Rebuild the old module beside the same .deps so its google/api imports resolve.
   const work = mkdtempSync(join(tmpdir(), "buf-breaking-"));
   try {
-    const prefix = git("rev-parse", "--show-prefix");
+    // Run from the package folder, git archive names the files relative to it: proto/...
     const archive = execFileSync("git", ["archive", ref, "proto"], { cwd: root });
-    execFileSync("tar", ["-x", "-C", work, "--strip-components", String(prefix.split("/").length - 1)], {
-      input: archive,
-    });
+    execFileSync("tar", ["-x", "-C", work], { input: archive });
     cpSync(join(root, ".deps"), join(work, ".deps"), { recursive: true });
     writeFileSync(join(work, "buf.yaml"), "version: v2\nmodules:\n  - path: proto\n  - path: .deps\n");
     const image = join(work, "against.binpb");
