@@ -1,18 +1,25 @@
 /**
  * The known name closest to a misspelt one, when it is close enough to be the likely intent:
- * `prot` → `port`, `listen-addr` → `listen_addr`. Undefined when nothing is close.
+ * `prot` → `port`, `listen-addr` → `listen_addr`. Undefined when nothing is close, or when two
+ * names are equally close.
  */
 export function nearest(name: string, known: Iterable<string>): string | undefined {
   const wanted = normalize(name);
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
+  let tied = false;
   for (const candidate of known) {
     const distance = editDistance(wanted, normalize(candidate));
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
+      tied = false;
+    } else if (distance === bestDistance && candidate !== best) {
+      tied = true;
     }
   }
+  // Two equally close names ("l5": "l4" or "l7"?) make a guess, not a hint.
+  if (tied) return undefined;
   // One edit for short names, two for longer ones: beyond that a "suggestion" is noise.
   const allowed = wanted.length <= 3 ? 1 : 2;
   return bestDistance <= allowed ? best : undefined;

@@ -1,1 +1,21 @@
-export {};
+// mcdsl/servicedef: the service-definition parser and validator shared by the CLI and the agent.
+export { parseDuration } from "./duration.js";
+export { formatServiceDefinition } from "./format.js";
+export {
+  loadServiceDefinition,
+  loadServiceDefinitions,
+  parseServiceDefinition,
+  type ServiceDefinitionOptions,
+} from "./parse.js";
+export { portVariable, TLS_VARIABLES } from "./port-variables.js";
+export {
+  type BuildSpec,
+  type ComponentSpec,
+  DEFAULT_HEALTH,
+  DEFAULT_SERVICE_DOMAIN,
+  type HealthCheck,
+  type PortMapping,
+  type RouteSpec,
+  type ServiceDefinition,
+  type VolumeMount,
+} from "./types.js";

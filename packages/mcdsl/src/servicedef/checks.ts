@@ -1,0 +1,178 @@
+import type { KeyPath } from "../config/errors.js";
+import { parseDuration } from "./duration.js";
+import { checkComponentEnvironment } from "./env-checks.js";
+import { parsePortMapping } from "./port-mapping.js";
+import { portVariable } from "./port-variables.js";
+import { int, list, str, type Table, table } from "./raw.js";
+import { DEFAULT_HEALTH } from "./types.js";
+
+/** What the rules need: the service domain and a way to report a problem at a key. */
+export interface CheckContext {
+  domain: string;
+  report(path: KeyPath, message: string): void;
+  lineOf(path: KeyPath): number | undefined;
+}
+
+/**
+ * The rules that span fields: unique component and route names, one route per proxy port and
+ * hostname, distinct port variables, routes or legacy ports, no host port mapped twice, env and
+ * cmd consistent with the routes, health checks that have something to probe. They read the raw
+ * data so they still run, and report, when single fields are wrong.
+ */
+export function checkService(raw: Table, context: CheckContext): void {
+  const components = list(raw.components);
+  if (components.length === 0) {
+    context.report(["components"], "a service needs at least one [[components]] table");
+  }
+  const defaultHostname = `${str(raw.name) ?? ""}.${context.domain}`;
+  const componentNames = new Map<string, KeyPath>();
+  const routeNames = new Map<string, KeyPath>();
+  const served = new Map<string, { route: string; path: KeyPath }>();
+  const hostPorts = new Map<string, KeyPath>();
+
+  components.forEach((value, index) => {
+    const component = table(value);
+    if (!component) return;
+    const base = ["components", index];
+    const name = str(component.name);
+    if (name !== undefined) unique(componentNames, name, [...base, "name"], "component", context);
+
+    const routes = list(component.routes);
+    const ports = list(component.ports);
+    if (routes.length > 0 && ports.length > 0) {
+      context.report(
+        [...base, "ports"],
+        "a component has routes or ports, not both (ports is the legacy form: move them to [[components.routes]])",
+      );
+    }
+    checkRoutes(routes, base, defaultHostname, { routeNames, served }, context);
+    checkLegacyPorts(ports, base, hostPorts, context);
+    checkComponentEnvironment(component, base, context);
+    checkHealth(component, base, context);
+  });
+}
+
+function checkRoutes(
+  routes: unknown[],
+  base: KeyPath,
+  defaultHostname: string,
+  seen: { routeNames: Map<string, KeyPath>; served: Map<string, { route: string; path: KeyPath }> },
+  context: CheckContext,
+): void {
+  const variables = new Map<string, string>();
+  routes.forEach((value, index) => {
+    const route = table(value);
+    const name = str(route?.name);
+    if (!route || name === undefined) return;
+    const path = [...base, "routes", index];
+    unique(seen.routeNames, name, [...path, "name"], "route", context);
+
+    const variable = portVariable(name, routes.length);
+    const clash = variables.get(variable);
+    if (clash !== undefined && clash !== name) {
+      context.report(
+        [...path, "name"],
+        `route "${name}" would get the same port variable $${variable} as route "${clash}"`,
+      );
+    }
+    variables.set(variable, name);
+
+    const hostname = str(route.hostname);
+    if (hostname?.endsWith(`.${context.domain}`) && hostname !== defaultHostname) {
+      context.report(
+        [...path, "hostname"],
+        `names under ${context.domain} are given by the platform; this service's is ${defaultHostname}`,
+      );
+    }
+    const port = int(route.port);
+    if (port === undefined) return;
+    // Every route serves the service's default name, so two routes on one proxy port always clash.
+    for (const host of new Set([defaultHostname, ...(hostname ? [hostname] : [])])) {
+      const key = `${port} ${host}`;
+      const other = seen.served.get(key);
+      if (other) {
+        context.report(
+          [...path, "port"],
+          `route "${name}" and route "${other.route}"${lineNote(other.path, context)} both serve ${host} on port ${port}`,
+        );
+        break;
+      }
+      seen.served.set(key, { route: name, path: [...path, "port"] });
+    }
+  });
+}
+
+function checkLegacyPorts(
+  ports: unknown[],
+  base: KeyPath,
+  hostPorts: Map<string, KeyPath>,
+  context: CheckContext,
+) {
+  ports.forEach((value, index) => {
+    const spec = str(value);
+    const mapping = spec === undefined ? undefined : parsePortMapping(spec);
+    if (mapping === undefined || typeof mapping === "string" || mapping.hostPort === undefined) return;
+    const path = [...base, "ports", index];
+    const key = `${mapping.hostIp ?? "0.0.0.0"}:${mapping.hostPort}/${mapping.protocol}`;
+    const first = hostPorts.get(key);
+    if (first) context.report(path, `host port ${key} is already mapped${lineNote(first, context)}`);
+    else hostPorts.set(key, path);
+  });
+}
+
+function checkHealth(component: Table, base: KeyPath, context: CheckContext): void {
+  const health = table(component.health);
+  if (!health) return;
+  const path = [...base, "health"];
+  if (health.http !== undefined && health.tcp !== undefined) {
+    context.report([...path, "tcp"], "a health check is http or tcp, not both");
+  }
+  const routes = list(component.routes).flatMap((route) => str(table(route)?.name) ?? []);
+  const probePort = list(component.ports).some((spec) => {
+    const mapping = typeof spec === "string" ? parsePortMapping(spec) : undefined;
+    return typeof mapping === "object" && mapping.hostPort !== undefined;
+  });
+  if ((health.http !== undefined || health.tcp !== undefined) && routes.length === 0 && !probePort) {
+    context.report(path, "nothing to probe: the component has no routes and no ports with a host port");
+  }
+  const route = str(health.route);
+  if (route !== undefined && !routes.includes(route)) {
+    const known =
+      routes.length > 0 ? `its routes are ${routes.map((r) => `"${r}"`).join(", ")}` : "it has no routes";
+    context.report([...path, "route"], `the component has no route "${route}": ${known}`);
+  }
+  const timeout = durationOf(health.timeout) ?? DEFAULT_HEALTH.timeoutMs;
+  const deadline = durationOf(health.deadline) ?? DEFAULT_HEALTH.deadlineMs;
+  if (timeout > deadline) {
+    const key = health.deadline !== undefined ? "deadline" : "timeout";
+    context.report(
+      [...path, key],
+      `the deadline (${deadline} ms) is shorter than one probe's timeout (${timeout} ms)`,
+    );
+  }
+}
+
+function durationOf(value: unknown): number | undefined {
+  const parsed = typeof value === "string" ? parseDuration(value) : undefined;
+  return typeof parsed === "number" ? parsed : undefined;
+}
+
+/** Reports a name seen before (with the line it was first seen at), or remembers it. */
+function unique(
+  seen: Map<string, KeyPath>,
+  name: string,
+  path: KeyPath,
+  kind: string,
+  context: CheckContext,
+) {
+  const first = seen.get(name);
+  if (first) context.report(path, `duplicate ${kind} name "${name}"${lineNote(first, context, "first")}`);
+  else seen.set(name, path);
+}
+
+/** ` (line 12)`, or ` (first at line 12)`; empty when the line is unknown. */
+function lineNote(path: KeyPath, context: CheckContext, word = "at"): string {
+  const line = context.lineOf(path);
+  if (line === undefined) return "";
+  return word === "at" ? ` (line ${line})` : ` (${word} at line ${line})`;
+}

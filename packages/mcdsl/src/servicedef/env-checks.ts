@@ -1,0 +1,98 @@
+import type { KeyPath } from "../config/errors.js";
+import { showValue } from "../config/schema-walk.js";
+import type { CheckContext } from "./checks.js";
+import { checkEnvName } from "./names.js";
+import { portReferences, portVariable, TLS_VARIABLES } from "./port-variables.js";
+import { list, str, type Table, table } from "./raw.js";
+
+/**
+ * A component's environment, written either as a table (`env = { GREETING = "hi" }`, the
+ * canonical form, what export writes) or as podman-style `"KEY=VALUE"` strings. Numbers and
+ * booleans in the table are taken as their text. Returns the entries with the key path of each.
+ */
+export function environmentEntries(env: unknown): EnvEntry[] {
+  if (Array.isArray(env)) {
+    return env.map((entry, index) => {
+      const equals = typeof entry === "string" ? entry.indexOf("=") : -1;
+      if (typeof entry !== "string" || equals < 0)
+        return { name: "", value: entry, at: [index], malformed: true };
+      return { name: entry.slice(0, equals), value: entry.slice(equals + 1), at: [index] };
+    });
+  }
+  const tableForm = table(env);
+  if (!tableForm) return [];
+  return Object.entries(tableForm).map(([name, value]) => ({ name, value, at: [name] }));
+}
+
+interface EnvEntry {
+  name: string;
+  value: unknown;
+  /** The entry's key path under `env`: its name (table form) or index (list form). */
+  at: KeyPath;
+  /** A list entry that is not a "KEY=VALUE" string. */
+  malformed?: boolean;
+}
+
+/** The environment as the agent passes it to podman. */
+export function environmentOf(env: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const { name, value } of environmentEntries(env)) out[name] = String(value);
+  return out;
+}
+
+/**
+ * The env syntax, plus what the agent owns: `$PORT`/`$PORT_<ROUTE>` of the component's routes,
+ * and the TLS file variables when it has an L4 route. And `cmd` may refer only to port variables
+ * the component will have.
+ */
+export function checkComponentEnvironment(component: Table, base: KeyPath, context: CheckContext): void {
+  const envPath = [...base, "env"];
+  const env = component.env;
+  if (env !== undefined && !Array.isArray(env) && !table(env)) {
+    context.report(
+      envPath,
+      `expected a table such as { GREETING = "hi" } or a list of "KEY=VALUE" strings, got ${showValue(env)}`,
+    );
+  }
+  const routes = list(component.routes).map((route) => table(route));
+  const owned = new Map<string, string>();
+  for (const route of routes) {
+    const name = str(route?.name);
+    if (name !== undefined)
+      owned.set(portVariable(name, routes.length), `the leased port of route "${name}"`);
+  }
+  if (routes.some((route) => route?.mode === "l4")) {
+    for (const variable of TLS_VARIABLES) owned.set(variable, "for the component's L4 routes");
+  }
+
+  const defined = new Set<string>();
+  for (const entry of environmentEntries(env)) {
+    const { name, value, at } = entry;
+    const path = [...envPath, ...at];
+    if (entry.malformed) {
+      context.report(path, `expected "KEY=VALUE", got ${showValue(value)}`);
+      continue;
+    }
+    const nameProblem = checkEnvName(name);
+    if (nameProblem) context.report(path, nameProblem);
+    else if (!["string", "number", "boolean"].includes(typeof value)) {
+      context.report(path, `expected a string, number or boolean, got ${showValue(value)}`);
+    } else if (owned.has(name)) {
+      context.report(path, `${name} is set by the agent (${owned.get(name)})`);
+    }
+    defined.add(name);
+  }
+
+  list(component.cmd).forEach((argument, index) => {
+    if (typeof argument !== "string") return;
+    for (const variable of portReferences(argument)) {
+      if (owned.has(variable) || defined.has(variable)) continue;
+      const ports = [...owned.keys()].filter((v) => v.startsWith("PORT"));
+      const known =
+        ports.length > 0
+          ? `its port variables are ${ports.map((v) => `$${v}`).join(", ")}`
+          : "it has no routes";
+      context.report([...base, "cmd", index], `$${variable} is not set for this component: ${known}`);
+    }
+  });
+}
