@@ -1,1 +1,5 @@
-export {};
+export { getRequestId, getRequestLogger } from "./context.js";
+export type { TlsFiles } from "./listeners.js";
+export type { MetricsOptions } from "./metrics.js";
+export { httpStatusFromCode } from "./rest/status.js";
+export { type ServeOptions, type Server, serve } from "./serve.js";
