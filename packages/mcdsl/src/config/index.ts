@@ -1,5 +1,8 @@
 // mcdsl/config: TOML config files with environment overrides, and the error/line machinery
 // that service definitions reuse.
+
+// Apps build their schemas with this zod, the instance the schema walker knows.
+export { z } from "zod";
 export { envName } from "./env-names.js";
 export { ConfigError, type ConfigIssue, formatIssue, formatKeyPath, type KeyPath } from "./errors.js";
 export { type ListenerInfo, listenAddress, listeners, parseListenAddress } from "./listen.js";

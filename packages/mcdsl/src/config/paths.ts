@@ -13,6 +13,8 @@ export interface PathContext {
   uid?: number;
   env?: NodeJS.ProcessEnv;
   home?: string;
+  /** Per-user paths even for root: for per-user tools such as the `mcp` CLI. */
+  user?: boolean;
 }
 
 /**
@@ -22,7 +24,7 @@ export interface PathContext {
  */
 export function defaultPaths(name: string, context: PathContext = {}): DefaultPaths {
   const uid = context.uid ?? process.getuid?.();
-  if (uid === 0) return { configDir: join("/etc", name), dataDir: join("/srv", name) };
+  if (uid === 0 && !context.user) return { configDir: join("/etc", name), dataDir: join("/srv", name) };
   const env = context.env ?? process.env;
   const home = context.home ?? env.HOME ?? homedir();
   return {

@@ -6,6 +6,10 @@ describe("defaultPaths", () => {
     const paths = defaultPaths("mcns", { uid: 0, env: { XDG_CONFIG_HOME: "/home/x/.cfg" } });
     expect(paths).toEqual({ configDir: "/etc/mcns", dataDir: "/srv/mcns" });
     expect(defaultConfigFile("mcns", { uid: 0 })).toBe("/etc/mcns/mcns.toml");
+    // Per-user tools ask for the user paths even as root.
+    expect(defaultPaths("mcp", { uid: 0, user: true, env: { HOME: "/root" } }).configDir).toBe(
+      "/root/.config/mcp",
+    );
   });
 
   it("uses the XDG variables for other users", () => {
