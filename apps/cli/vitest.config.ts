@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/build.ts"],
     reporters: ["default", "json"],
     outputFile: { json: ".tmp/vitest-report.json" },
     testTimeout: 30_000,

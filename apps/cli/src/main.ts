@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-console.log("mcp");
+import { run } from "./run.js";
+
+process.exitCode = await run(process.argv.slice(2));

@@ -1,0 +1,30 @@
+import { Command } from "commander";
+import { comingSoonHelp } from "./commands/coming-soon.js";
+import { registerLogin } from "./commands/login.js";
+import { registerVersion } from "./commands/version.js";
+import { cliVersion } from "./version.js";
+
+/** The `mcp` command line: global options and every command (one file each under commands/). */
+export function createProgram(): Command {
+  const program = new Command("mcp")
+    .description("Deploy and run services on the Metacircular platform.")
+    .option("--config <file>", "config file (default: ~/.config/mcp/mcp.toml)")
+    .option("--json", "print machine-readable JSON")
+    .option("--node <name>", "the node to act on (default: the service's node, else `node` in the config)")
+    .option(
+      "--token-file <file>",
+      "the API token file (default: token_file in the config, else ~/.config/mcp/token)",
+    )
+    .version(cliVersion(), "-V, --version", "print the version of mcp")
+    .helpCommand(true)
+    // Errors are printed by run() as `mcp: <message>` with exit code 2; commander only throws.
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .showSuggestionAfterError(true)
+    .addHelpText("after", comingSoonHelp());
+
+  // Commands are created with program.command() so they inherit the settings above.
+  registerLogin(program);
+  registerVersion(program);
+  return program;
+}
