@@ -1,6 +1,6 @@
 import { type DescMethod, getOption } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
-import { http } from "@mcp/proto/google/api/annotations_pb";
+import { http } from "@mcp/proto/google/api/annotations_pb.js";
 
 /**
  * Who may call what. Procedures are named "package.Service/Method", e.g.

@@ -1,6 +1,6 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { NoteService } from "@mcp/proto/mcp/sample/v1/sample_pb";
+import { NoteService } from "@mcp/proto/mcp/sample/v1/sample_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accessFor, createStaticAuthenticator, isReadOnly } from "../../src/auth/index.js";
 import { type NotesServer, notesPolicy, procedure, startNotesServer } from "../server/fixtures/harness.js";

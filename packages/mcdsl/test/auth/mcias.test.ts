@@ -1,6 +1,6 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { NoteService } from "@mcp/proto/mcp/sample/v1/sample_pb";
+import { NoteService } from "@mcp/proto/mcp/sample/v1/sample_pb.js";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createMciasAuthenticator } from "../../src/auth/index.js";
 import { notesPolicy, startNotesServer } from "../server/fixtures/harness.js";

@@ -1,6 +1,6 @@
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { NoteService } from "@mcp/proto/mcp/sample/v1/sample_pb";
+import { NoteService } from "@mcp/proto/mcp/sample/v1/sample_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type NotesServer, startNotesServer } from "./fixtures/harness.js";
 import { curl } from "./fixtures/tools.js";

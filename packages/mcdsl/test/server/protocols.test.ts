@@ -9,7 +9,7 @@ import {
   createGrpcTransport,
   createGrpcWebTransport,
 } from "@connectrpc/connect-node";
-import { NoteService, WatchNotesResponse_Change } from "@mcp/proto/mcp/sample/v1/sample_pb";
+import { NoteService, WatchNotesResponse_Change } from "@mcp/proto/mcp/sample/v1/sample_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type NotesServer, startNotesServer } from "./fixtures/harness.js";
 import {

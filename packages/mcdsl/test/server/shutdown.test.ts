@@ -1,7 +1,7 @@
 import * as net from "node:net";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { NoteService } from "@mcp/proto/mcp/sample/v1/sample_pb";
+import { NoteService } from "@mcp/proto/mcp/sample/v1/sample_pb.js";
 import { describe, expect, it } from "vitest";
 import { startNotesServer } from "./fixtures/harness.js";
 import { until } from "./fixtures/tools.js";

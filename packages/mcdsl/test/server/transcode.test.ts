@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
-import { AgentService } from "@mcp/proto/mcp/agent/v1/service_pb";
-import { UpdateNoteRequestSchema } from "@mcp/proto/mcp/sample/v1/sample_pb";
+import { AgentService } from "@mcp/proto/mcp/agent/v1/service_pb.js";
+import { UpdateNoteRequestSchema } from "@mcp/proto/mcp/sample/v1/sample_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/log/index.js";
 import { type Server, serve } from "../../src/server/index.js";

@@ -1,7 +1,7 @@
 import { getOption } from "@bufbuild/protobuf";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
-import { http } from "@mcp/proto/google/api/annotations_pb";
-import type { HttpRule } from "@mcp/proto/google/api/http_pb";
+import { http } from "@mcp/proto/google/api/annotations_pb.js";
+import type { HttpRule } from "@mcp/proto/google/api/http_pb.js";
 import { compileTemplate, matchTemplate, type PathTemplate } from "./template.js";
 
 /** One REST binding of a unary RPC. */
