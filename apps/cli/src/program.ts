@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { comingSoonHelp } from "./commands/coming-soon.js";
 import { registerLogin } from "./commands/login.js";
+import { registerToken } from "./commands/token.js";
 import { registerVersion } from "./commands/version.js";
 import { cliVersion } from "./version.js";
 
@@ -25,6 +26,7 @@ export function createProgram(): Command {
 
   // Commands are created with program.command() so they inherit the settings above.
   registerLogin(program);
+  registerToken(program);
   registerVersion(program);
   return program;
 }

@@ -3,3 +3,4 @@ export type { TlsFiles } from "./listeners.js";
 export type { MetricsOptions } from "./metrics.js";
 export { httpStatusFromCode } from "./rest/status.js";
 export { type ServeOptions, type Server, serve } from "./serve.js";
+export { type Closer, closeOnSignals } from "./signals.js";
