@@ -1,0 +1,3 @@
+// mcdsl/testing: real external processes for tests (no mocks), shared by every package's test suite.
+export { freePort } from "./free-port.js";
+export { type NatsServer, type StartNatsServerOptions, startNatsServer } from "./nats-server.js";
