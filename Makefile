@@ -61,7 +61,7 @@ typecheck: setup ## tsc --noEmit in every package
 	@turbo run typecheck --output-logs=errors-only
 
 test: lint typecheck build ## lint, typecheck, then every test suite; ends with "N passed, N failed"
-	@rm -f apps/*/.tmp/vitest-report.json packages/*/.tmp/vitest-report.json
+	@rm -f */*/.tmp/vitest-report.json
 	@turbo run test --continue --concurrency=1 --output-logs=full; \
 	node scripts/test-summary.mjs
 
