@@ -74,6 +74,9 @@ export function checkSchemaVersion(db: Database, path: string, latest: number, c
  */
 export function applyMigrations(db: Database, migrations: readonly Migration[], path: string): number {
   const latest = migrations.length;
+  // Up to date (the usual start): no write lock, so opening a registry that another process is
+  // writing to hard does not wait for, or time out on, its lock.
+  if (schemaVersion(db) === latest) return latest;
   const run = db.transaction(() => {
     const current = schemaVersion(db);
     if (current > latest) throw tooNew(path, current, latest);
