@@ -7,7 +7,7 @@ SHELL := /bin/bash
 NODE_MAJOR    := 24
 PNPM_VERSION  := 10.34.9
 TOOLS         := $(CURDIR)/.tools
-APT_PACKAGES  := nats-server podman runc busybox-static dnsutils dnsperf
+APT_PACKAGES  := nats-server podman runc busybox-static dnsutils dnsperf pebble openssl curl
 
 # Node 24 and pnpm installed into .tools/ come first; the system's are used when they suffice.
 export PATH := $(TOOLS)/node/bin:$(TOOLS)/pnpm/bin:$(CURDIR)/node_modules/.bin:$(PATH)

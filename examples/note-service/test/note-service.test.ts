@@ -1,20 +1,16 @@
 // The sample service as a user runs it: the built binary with a config file, called with curl over
 // REST and with the Connect client, its events read back from a real nats-server.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { appendTokenEntry, mintToken } from "@mcp/mcdsl/auth";
+import { appendTokenEntry, bearerTokenInterceptor, mintToken } from "@mcp/mcdsl/auth";
 import { connectEvents } from "@mcp/mcdsl/events";
-import { freePort, type NatsServer, startNatsServer } from "@mcp/mcdsl/testing";
+import { curl, freePort, type NatsServer, startApp, startNatsServer } from "@mcp/mcdsl/testing";
 import { NoteService } from "@mcp/proto/mcp/sample/v1/sample_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const run = promisify(execFile);
 const MAIN = new URL("../dist/main.js", import.meta.url).pathname;
 
 let dir: string;
@@ -23,29 +19,7 @@ let token: string;
 let configFile: string;
 let url: string;
 
-function startService(config = configFile): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(process.execPath, [MAIN, "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr?.on("data", (chunk) => {
-    stderr += chunk;
-  });
-  return { child, stderr: () => stderr };
-}
-
-async function waitReady(): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const res = await fetch(`${url}/readyz`).catch(() => undefined);
-    if (res?.ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`note-service at ${url} never became ready`);
-}
-
-async function curl(...args: string[]): Promise<{ status: number; body: string }> {
-  const { stdout } = await run("curl", ["-sS", "-w", "\n%{http_code}", ...args]);
-  const cut = stdout.lastIndexOf("\n");
-  return { status: Number(stdout.slice(cut + 1)), body: stdout.slice(0, cut) };
-}
+const startService = (config = configFile) => startApp(MAIN, ["--config", config]);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "note-service-"));
@@ -71,7 +45,7 @@ afterAll(async () => {
 describe("note-service", () => {
   it("serves REST and gRPC, publishes events, keeps notes across a restart, stops on SIGTERM", async () => {
     let service = startService();
-    await waitReady();
+    await service.waitReady(`${url}/readyz`);
 
     const created = await curl(
       "-H",
@@ -92,7 +66,7 @@ describe("note-service", () => {
       NoteService,
       createGrpcTransport({
         baseUrl: url,
-        interceptors: [(next) => (req) => (req.header.set("authorization", `Bearer ${token}`), next(req))],
+        interceptors: [bearerTokenInterceptor(token)],
       }),
     );
     expect((await client.getNote({ id: note.id })).note?.text).toBe("hello");
@@ -108,23 +82,19 @@ describe("note-service", () => {
       data: { id: note.id, author: "alice" },
     });
 
-    service.child.kill("SIGTERM");
-    const [code] = await once(service.child, "exit");
-    expect(code).toBe(0);
+    expect(await service.stop()).toBe(0);
 
     service = startService();
-    await waitReady();
+    await service.waitReady(`${url}/readyz`);
     expect((await client.getNote({ id: note.id })).note?.tags).toEqual(["demo"]);
-    service.child.kill("SIGTERM");
-    await once(service.child, "exit");
+    await service.stop();
   });
 
   it("refuses a bad config file, naming the file, line and key", async () => {
     const bad = join(dir, "bad.toml");
     writeFileSync(bad, `[server]\nlisten = "127.0.0.1:8080"\n\n[database]\npaht = "/tmp/x.db"\n`);
     const service = startService(bad);
-    const [code] = await once(service.child, "exit");
-    expect(code).toBe(1);
+    expect(await service.exited()).toBe(1);
     expect(service.stderr()).toContain(`${bad}:5: [database] paht: unknown key (did you mean "path"?)`);
   });
 });

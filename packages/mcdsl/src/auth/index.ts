@@ -1,3 +1,4 @@
+export { bearerTokenInterceptor } from "./client.js";
 export { type Authenticator, getIdentity, type Identity, identityKey } from "./identity.js";
 export { type AuthOptions, bearerToken, createAuthInterceptor } from "./interceptor.js";
 export { createMciasAuthenticator, type MciasOptions } from "./mcias.js";
