@@ -1,13 +1,1 @@
-import { defineConfig } from "vitest/config";
-
-// Every package writes a JSON report that scripts/test-summary.mjs adds up for CI.
-export default defineConfig({
-  test: {
-    include: ["test/**/*.test.ts"],
-    globalSetup: ["test/build.ts"],
-    reporters: ["default", "json"],
-    outputFile: { json: ".tmp/vitest-report.json" },
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-  },
-});
+export { default } from "../../vitest.shared.ts";
