@@ -1,0 +1,136 @@
+// mcns.v1.RecordService over the record manager: protobuf types stay in api/, errors become Connect
+// codes, and every change is published as an event.
+import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
+import { getIdentity } from "@mcp/mcdsl/auth";
+import { RecordService } from "@mcp/proto/mcns/v1/service_pb.js";
+import { RecordError, type RecordErrorCode } from "../records/errors.js";
+import type { RecordManager } from "../records/manager.js";
+import type { Zone } from "../store/record.js";
+import type { RecordStore } from "../store/records.js";
+import { dataFromMessage, recordToMessage, recordType, zoneToMessage } from "./convert.js";
+import type { RecordEvents } from "./events.js";
+
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+/** Roles for the auth policy: writes need one of these, and then a zone the identity may write. */
+export const WRITER_ROLES = ["admin", "agent"];
+export const recordPolicy = {
+  roles: Object.fromEntries(
+    ["CreateRecord", "UpdateRecord", "DeleteRecord"].map((m) => [`mcns.v1.RecordService/${m}`, WRITER_ROLES]),
+  ),
+};
+
+const codes: Record<RecordErrorCode, Code> = {
+  invalid: Code.InvalidArgument,
+  not_found: Code.NotFound,
+  conflict: Code.AlreadyExists,
+  not_owner: Code.FailedPrecondition,
+};
+
+export function recordRoutes(store: RecordStore, manager: RecordManager, events: RecordEvents) {
+  return (router: ConnectRouter): void => {
+    router.service(RecordService, {
+      listZones: () => ({ zones: store.zones().map((z) => zoneToMessage(z, store.recordCount(z.name))) }),
+      listRecords: (req) =>
+        run(() => {
+          const limit = req.pageSize === 0 ? DEFAULT_PAGE : Math.min(req.pageSize, MAX_PAGE);
+          const type = req.type === 0 ? undefined : recordType(req.type);
+          if (req.type !== 0 && !type)
+            throw new RecordError("invalid", `type ${req.type} is not a record type`);
+          const records = store.list({
+            zone: req.zone.toLowerCase().replace(/\.$/, ""),
+            name: req.name.toLowerCase().replace(/\.$/, ""),
+            type,
+            owner: req.owner,
+            after: req.pageToken ? readPageToken(req.pageToken) : undefined,
+            limit: limit + 1,
+          });
+          const page = records.slice(0, limit);
+          const last = page[page.length - 1];
+          return {
+            records: page.map(recordToMessage),
+            nextPageToken:
+              records.length > limit && last
+                ? Buffer.from(JSON.stringify([last.name, last.data.type, last.id])).toString("base64url")
+                : "",
+          };
+        }),
+      getRecord: (req) =>
+        run(() => {
+          const record = req.id ? store.get(req.id) : undefined;
+          if (!record) throw new RecordError("not_found", `record "${req.id}" not found`);
+          return { record: recordToMessage(record) };
+        }),
+      createRecord: async (req, ctx) => {
+        const { record, created } = run(() => {
+          const r = req.record;
+          if (!r) throw new RecordError("invalid", "record is required");
+          const input = { zone: r.zone, name: r.name, ttl: r.ttl, data: dataFromMessage(r), owner: r.owner };
+          authorize(ctx, manager.zoneFor(input));
+          return manager.create(input);
+        });
+        if (created) await events.changed("created", record);
+        return { record: recordToMessage(record) };
+      },
+      updateRecord: async (req, ctx) => {
+        const { record } = run(() => {
+          const r = req.record;
+          if (!r?.id) throw new RecordError("invalid", "record.id is required");
+          const current = store.get(r.id);
+          if (!current) throw new RecordError("not_found", `record "${r.id}" not found`);
+          authorize(ctx, store.zone(current.zone)!);
+          return manager.update(r.id, {
+            ttl: r.ttl,
+            data: dataFromMessage(r),
+            owner: r.owner,
+            zone: r.zone || undefined,
+            name: r.name || undefined,
+            type: r.type ? recordType(r.type) : undefined,
+          });
+        });
+        await events.changed("updated", record);
+        return { record: recordToMessage(record) };
+      },
+      deleteRecord: async (req, ctx) => {
+        const deleted = run(() => {
+          if (!req.id) throw new RecordError("invalid", "id is required");
+          const current = store.get(req.id);
+          if (current) authorize(ctx, store.zone(current.zone)!);
+          return manager.delete(req.id, req.owner, req.allowMissing);
+        });
+        if (deleted) await events.changed("deleted", deleted);
+        return {};
+      },
+    });
+  };
+}
+
+/** DESIGN.md section 6: admins write anywhere; any other writer only in zones that list it. */
+function authorize(ctx: HandlerContext, zone: Zone): void {
+  const who = getIdentity(ctx);
+  if (!who) throw new ConnectError("a bearer token is required to change records", Code.Unauthenticated);
+  if (who.roles.includes("admin") || zone.writers.includes(who.name)) return;
+  throw new ConnectError(
+    `identity "${who.name}" may not change records in zone "${zone.name}" (not in its writers)`,
+    Code.PermissionDenied,
+  );
+}
+
+function run<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof RecordError) throw new ConnectError(err.message, codes[err.code]);
+    throw err;
+  }
+}
+
+function readPageToken(token: string): { name: string; type: string; id: string } {
+  try {
+    const [name, type, id] = JSON.parse(Buffer.from(token, "base64url").toString()) as string[];
+    if (typeof name === "string" && typeof type === "string" && typeof id === "string")
+      return { name, type, id };
+  } catch {}
+  throw new RecordError("invalid", "page_token is not one this server handed out");
+}

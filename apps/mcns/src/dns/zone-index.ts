@@ -1,0 +1,109 @@
+// The in-memory index DNS answers from: every name of every zone, keyed by its wire form, with its
+// records grouped by type. Built from SQLite at start and updated inside the transaction that commits
+// a change (RecordStore.onChange), so DNS serves a change as soon as the API call returns.
+
+import type { DnsRecord, Zone } from "../store/record.js";
+import type { Change } from "../store/records.js";
+import { nameKey, parentKey, TYPE } from "./wire.js";
+
+export interface NameNode {
+  /** Records at this name by DNS type number; SOA and apex NS come from the zone instead. */
+  rrsets: Map<number, DnsRecord[]>;
+  /** Child names: a name with children and no records exists (an empty non-terminal, RFC 8020). */
+  descendants: number;
+}
+
+export interface IndexedZone {
+  zone: Zone;
+  key: string;
+}
+
+export class ZoneIndex {
+  readonly #zones = new Map<string, IndexedZone>();
+  readonly #nodes = new Map<string, NameNode>();
+  readonly #counts = new Map<string, number>();
+  /** Raised on every change, so answers cached before it are rebuilt. */
+  generation = 0;
+
+  constructor(zones: Zone[], records: Iterable<DnsRecord>) {
+    for (const zone of zones) this.setZone(zone);
+    for (const record of records) this.#add(record);
+  }
+
+  setZone(zone: Zone): void {
+    const key = nameKey(zone.name);
+    this.#zones.set(key, { zone, key });
+    if (!this.#nodes.has(key)) this.#nodes.set(key, { rrsets: new Map(), descendants: 0 });
+    this.generation++;
+  }
+
+  apply(change: Change): void {
+    if (change.kind !== "created") this.#remove(change.kind === "updated" ? change.previous : change.record);
+    if (change.kind !== "deleted") this.#add(change.record);
+    this.setZone(change.zone);
+  }
+
+  /** The zone a key is in (the longest match), or undefined outside every zone. */
+  zoneOf(key: string): IndexedZone | undefined {
+    for (let k = key; k !== ""; k = parentKey(k)) {
+      const zone = this.#zones.get(k);
+      if (zone) return zone;
+    }
+    return undefined;
+  }
+
+  node(key: string): NameNode | undefined {
+    return this.#nodes.get(key);
+  }
+
+  recordCounts(): Map<string, number> {
+    return this.#counts;
+  }
+
+  #add(record: DnsRecord): void {
+    const key = nameKey(record.name);
+    const zoneKey = nameKey(record.zone);
+    if (!this.#zones.has(zoneKey)) return;
+    let node = this.#nodes.get(key);
+    if (!node) {
+      node = { rrsets: new Map(), descendants: 0 };
+      this.#nodes.set(key, node);
+      // `descendants` counts direct children: create missing parents up to the first that exists
+      // (the apex always does).
+      for (let k = parentKey(key); k !== ""; k = parentKey(k)) {
+        const up = this.#nodes.get(k);
+        if (up) {
+          up.descendants++;
+          break;
+        }
+        this.#nodes.set(k, { rrsets: new Map(), descendants: 1 });
+      }
+    }
+    const type = TYPE[record.data.type];
+    const set = node.rrsets.get(type);
+    if (set) set.push(record);
+    else node.rrsets.set(type, [record]);
+    this.#counts.set(record.zone, (this.#counts.get(record.zone) ?? 0) + 1);
+  }
+
+  #remove(record: DnsRecord): void {
+    const key = nameKey(record.name);
+    const zoneKey = nameKey(record.zone);
+    const node = this.#nodes.get(key);
+    const type = TYPE[record.data.type];
+    const set = node?.rrsets.get(type);
+    const at = set?.findIndex((r) => r.id === record.id) ?? -1;
+    if (!node || !set || at < 0) return;
+    set.splice(at, 1);
+    if (set.length === 0) node.rrsets.delete(type);
+    this.#counts.set(record.zone, (this.#counts.get(record.zone) ?? 1) - 1);
+    // Drop names that no longer exist, up to the apex (which always exists).
+    for (let k = key, n: NameNode | undefined = node; n && k !== zoneKey; ) {
+      if (n.rrsets.size > 0 || n.descendants > 0) break;
+      this.#nodes.delete(k);
+      k = parentKey(k);
+      n = this.#nodes.get(k);
+      if (n) n.descendants--;
+    }
+  }
+}

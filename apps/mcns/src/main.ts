@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// mcns: authoritative DNS over a SQLite record store, with a record API. This file only wires the
+// parts together; `mcns import <zonefile>` loads an RFC 1035 master file into the store.
+import { parseArgs } from "node:util";
+import { loadStaticAuthenticator } from "@mcp/mcdsl/auth";
+import { ConfigError, parseListenAddress } from "@mcp/mcdsl/config";
+import { connectEvents, type EventBus } from "@mcp/mcdsl/events";
+import { createLogger } from "@mcp/mcdsl/log";
+import { closeOnSignals, serve } from "@mcp/mcdsl/server";
+import { RecordEvents } from "./api/events.js";
+import { recordPolicy, recordRoutes } from "./api/record-service.js";
+import { APP, loadMcnsConfig } from "./config.js";
+import { AnswerCache } from "./dns/answers.js";
+import { Responder } from "./dns/responder.js";
+import { DnsServer } from "./dns/server.js";
+import { QueryStats } from "./dns/stats.js";
+import { ZoneIndex } from "./dns/zone-index.js";
+import { RecordManager } from "./records/manager.js";
+import { RecordStore } from "./store/records.js";
+import { runImport } from "./zonefile/import-command.js";
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    options: {
+      config: { type: "string", short: "c" },
+      owner: { type: "string" },
+      zone: { type: "string" },
+    },
+    allowPositionals: true,
+  });
+  const config = loadMcnsConfig(values.config);
+  if (positionals[0] === "import") {
+    process.exitCode = runImport(config, positionals.slice(1), { owner: values.owner, zone: values.zone });
+    return;
+  }
+  if (positionals.length > 0) throw new Error(`unknown command "${positionals[0]}" (commands: import)`);
+
+  const logger = createLogger({ app: APP, level: config.log.level, node: config.events.node });
+  const started = performance.now();
+  const store = new RecordStore(config.database.path, config.zones);
+  const index = new ZoneIndex(store.zones(), store.all());
+  store.onChange = (change) => index.apply(change);
+  logger.info(
+    {
+      zones: store.zones().length,
+      records: [...index.recordCounts().values()].reduce((a, b) => a + b, 0),
+      ms: Math.round(performance.now() - started),
+    },
+    "records loaded",
+  );
+
+  const stats = new QueryStats();
+  const dnsAddress = parseListenAddress(config.dns.listen);
+  const dns = new DnsServer({
+    host: dnsAddress.host,
+    port: dnsAddress.port,
+    responder: new Responder(new AnswerCache(index), stats, config.dns.max_udp_payload),
+    stats,
+    logger,
+    tcpIdleTimeoutMs: config.dns.tcp_idle_timeout_ms,
+    maxTcpConnections: config.dns.max_tcp_connections,
+    maxInflight: config.dns.max_inflight,
+  });
+  await dns.start();
+
+  let bus: EventBus | undefined;
+  if (config.events.servers.length > 0) {
+    bus = await connectEvents({
+      servers: config.events.servers,
+      name: APP,
+      app: APP,
+      node: config.events.node,
+    });
+    await bus.ensureStream();
+  }
+
+  const tls =
+    config.server.tls_cert_file && config.server.tls_key_file
+      ? { certFile: config.server.tls_cert_file, keyFile: config.server.tls_key_file }
+      : undefined;
+  const server = await serve({
+    routes: recordRoutes(store, new RecordManager(store), new RecordEvents(logger, bus)),
+    listen: config.server.listen,
+    socket: config.server.socket ? { path: config.server.socket } : undefined,
+    tls,
+    auth: { authenticator: loadStaticAuthenticator(config.auth.tokens_file), policy: recordPolicy },
+    logger,
+    readiness: () => store.open,
+  });
+  stats.register(
+    server.registry,
+    () => new Map(store.zones().map((z) => [z.name, index.recordCounts().get(z.name) ?? 0])),
+  );
+  logger.info({ url: server.url, dns: dns.address }, "serving");
+
+  closeOnSignals(logger, [() => dns.close(), () => server.close(), () => bus?.close(), () => store.close()]);
+}
+
+main().catch((err: unknown) => {
+  // A bad config file gets its own message (file:line: key: problem), without a stack trace.
+  const message =
+    err instanceof ConfigError
+      ? err.message
+      : err instanceof Error
+        ? (err.stack ?? err.message)
+        : String(err);
+  process.stderr.write(`${APP}: ${message}\n`);
+  process.exit(1);
+});

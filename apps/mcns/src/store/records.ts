@@ -1,0 +1,266 @@
+// The record store: records and zone serials in SQLite through mcdsl's openDatabase (WAL,
+// synchronous=FULL, migrations). Every change raises its zone's SOA serial in the same transaction,
+// and `onChange` (the DNS index) is called inside that transaction, so a change is served as soon
+// as it is committed and a failed index update rolls the change back.
+import { type Database, type Migration, openDatabase } from "@mcp/mcdsl/sqlite";
+import { ulid } from "ulidx";
+import type { ZoneConfig } from "../config.js";
+import type { DnsRecord, RecordData, RecordType, Zone } from "./record.js";
+
+const migrations: Migration[] = [
+  {
+    version: 1,
+    name: "create zones and records",
+    up: `
+      CREATE TABLE zones (
+        name   TEXT PRIMARY KEY,
+        serial INTEGER NOT NULL
+      );
+      CREATE TABLE records (
+        id         TEXT PRIMARY KEY,
+        zone       TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        type       TEXT NOT NULL,
+        ttl        INTEGER NOT NULL,
+        data       TEXT NOT NULL,
+        owner      TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+      );
+      CREATE INDEX records_by_name ON records(name, type, id);
+      CREATE INDEX records_by_zone ON records(zone, name, type, id);
+      CREATE INDEX records_by_owner ON records(owner);
+    `,
+  },
+];
+
+export interface RecordFilter {
+  zone?: string;
+  name?: string;
+  type?: RecordType;
+  owner?: string;
+  /** Keyset pagination: records strictly after this (name, type, id). */
+  after?: { name: string; type: string; id: string };
+  limit?: number;
+}
+
+export type Change =
+  | { kind: "created"; record: DnsRecord; zone: Zone }
+  | { kind: "updated"; record: DnsRecord; previous: DnsRecord; zone: Zone }
+  | { kind: "deleted"; record: DnsRecord; zone: Zone };
+
+interface RecordRow {
+  id: string;
+  zone: string;
+  name: string;
+  type: string;
+  ttl: number;
+  data: string;
+  owner: string;
+  created_ms: number;
+  updated_ms: number;
+}
+
+export class RecordStore {
+  readonly #db: Database;
+  readonly #zones = new Map<string, Zone>();
+  /** Called inside each change's transaction; throwing rolls the change back. */
+  onChange: (change: Change) => void = () => {};
+
+  constructor(path: string, zones: ZoneConfig[]) {
+    this.#db = openDatabase(path, { migrations });
+    const serialOf = this.#db.prepare<[string], { serial: number }>(
+      "SELECT serial FROM zones WHERE name = ?",
+    );
+    const insertZone = this.#db.prepare("INSERT INTO zones (name, serial) VALUES (?, ?)");
+    this.#db.transaction(() => {
+      for (const z of zones) {
+        let serial = serialOf.get(z.name)?.serial;
+        if (serial === undefined) {
+          serial = nextSerial(0);
+          insertZone.run(z.name, serial);
+        }
+        this.#zones.set(z.name, {
+          name: z.name,
+          primaryNs: z.primary_ns,
+          adminMailbox: z.admin_mailbox,
+          ns: z.ns ?? [z.primary_ns],
+          serial,
+          refresh: z.refresh,
+          retry: z.retry,
+          expire: z.expire,
+          negativeTtl: z.negative_ttl,
+          defaultTtl: z.default_ttl,
+          writers: z.writers,
+        });
+      }
+    })();
+  }
+
+  get open(): boolean {
+    return this.#db.open;
+  }
+
+  zones(): Zone[] {
+    return [...this.#zones.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  zone(name: string): Zone | undefined {
+    return this.#zones.get(name);
+  }
+
+  /** The longest configured zone that contains `name` (lower case, no trailing dot). */
+  zoneFor(name: string): Zone | undefined {
+    for (let n = name; ; ) {
+      const zone = this.#zones.get(n);
+      if (zone) return zone;
+      const dot = n.indexOf(".");
+      if (dot < 0) return undefined;
+      n = n.slice(dot + 1);
+    }
+  }
+
+  recordCount(zone: string): number {
+    return this.#db
+      .prepare<[string], { n: number }>("SELECT count(*) AS n FROM records WHERE zone = ?")
+      .get(zone)!.n;
+  }
+
+  get(id: string): DnsRecord | undefined {
+    const row = this.#db.prepare<[string], RecordRow>("SELECT * FROM records WHERE id = ?").get(id);
+    return row && toRecord(row);
+  }
+
+  /** Every record of a configured zone, for building the DNS index at start. */
+  *all(): IterableIterator<DnsRecord> {
+    for (const row of this.#db.prepare<[], RecordRow>("SELECT * FROM records").iterate()) {
+      if (this.#zones.has(row.zone)) yield toRecord(row);
+    }
+  }
+
+  list(filter: RecordFilter): DnsRecord[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    for (const key of ["zone", "name", "type", "owner"] as const) {
+      const value = filter[key];
+      if (value) {
+        where.push(`${key} = ?`);
+        args.push(value);
+      }
+    }
+    if (filter.after) {
+      where.push("(name, type, id) > (?, ?, ?)");
+      args.push(filter.after.name, filter.after.type, filter.after.id);
+    }
+    const sql = `SELECT * FROM records ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+      ORDER BY name, type, id LIMIT ?`;
+    args.push(filter.limit ?? 1000);
+    return this.#db
+      .prepare<(string | number)[], RecordRow>(sql)
+      .all(...args)
+      .map(toRecord);
+  }
+
+  /** The records at a name (all types), for the API's RRset and CNAME rules. */
+  atName(name: string): DnsRecord[] {
+    return this.#db
+      .prepare<[string], RecordRow>("SELECT * FROM records WHERE name = ? ORDER BY type, id")
+      .all(name)
+      .map(toRecord);
+  }
+
+  create(input: { zone: string; name: string; ttl: number; data: RecordData; owner: string }): DnsRecord {
+    const now = new Date();
+    const record: DnsRecord = { id: ulid(), ...input, createdAt: now, updatedAt: now };
+    return this.#change(record.zone, (zone) => {
+      this.#db
+        .prepare(
+          `INSERT INTO records (id, zone, name, type, ttl, data, owner, created_ms, updated_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          record.id,
+          record.zone,
+          record.name,
+          record.data.type,
+          record.ttl,
+          JSON.stringify(record.data),
+          record.owner,
+          now.getTime(),
+          now.getTime(),
+        );
+      this.onChange({ kind: "created", record, zone });
+      return record;
+    });
+  }
+
+  /** Replaces ttl and data; undefined when the record is gone. */
+  update(id: string, ttl: number, data: RecordData): DnsRecord | undefined {
+    const previous = this.get(id);
+    if (!previous) return undefined;
+    const record: DnsRecord = { ...previous, ttl, data, updatedAt: new Date() };
+    return this.#change(record.zone, (zone) => {
+      this.#db
+        .prepare("UPDATE records SET ttl = ?, data = ?, updated_ms = ? WHERE id = ?")
+        .run(ttl, JSON.stringify(data), record.updatedAt.getTime(), id);
+      this.onChange({ kind: "updated", record, previous, zone });
+      return record;
+    });
+  }
+
+  /** Removes a record; undefined when it was already gone. */
+  delete(id: string): DnsRecord | undefined {
+    const record = this.get(id);
+    if (!record) return undefined;
+    return this.#change(record.zone, (zone) => {
+      this.#db.prepare("DELETE FROM records WHERE id = ?").run(id);
+      this.onChange({ kind: "deleted", record, zone });
+      return record;
+    });
+  }
+
+  /** Runs several changes in one transaction (zone import): all or nothing. */
+  batch<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  /** Raises the zone's serial and runs `write` in one transaction; the in-memory serial follows a commit. */
+  #change<T>(zoneName: string, write: (zone: Zone) => T): T {
+    const current = this.#zones.get(zoneName);
+    if (!current) throw new Error(`zone "${zoneName}" is not configured`);
+    const zone = { ...current, serial: nextSerial(current.serial) };
+    const result = this.#db.transaction(() => {
+      this.#db.prepare("UPDATE zones SET serial = ? WHERE name = ?").run(zone.serial, zone.name);
+      return write(zone);
+    })();
+    this.#zones.set(zone.name, zone);
+    return result;
+  }
+}
+
+/**
+ * The next SOA serial: the Unix time in seconds when that is ahead (so serials stay meaningful across
+ * a lost database), else one more, wrapping as RFC 1982 serial arithmetic allows.
+ */
+export function nextSerial(serial: number): number {
+  const now = Math.floor(Date.now() / 1000) >>> 0;
+  const bumped = (serial + 1) >>> 0;
+  return ((now - bumped) | 0) > 0 ? now : bumped;
+}
+
+function toRecord(row: RecordRow): DnsRecord {
+  return {
+    id: row.id,
+    zone: row.zone,
+    name: row.name,
+    ttl: row.ttl,
+    data: JSON.parse(row.data) as RecordData,
+    owner: row.owner,
+    createdAt: new Date(row.created_ms),
+    updatedAt: new Date(row.updated_ms),
+  };
+}
