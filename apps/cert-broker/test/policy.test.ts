@@ -83,9 +83,21 @@ describe("policy", () => {
     [["*.example.org"], ["*.example.org"], "wildcard certificates are not issued"],
     [["＊.apps.example.net"], ["＊.apps.example.net"], "wildcard certificates are not issued"],
     [["other.svc.mcp.metacircular.net"], [], 'belongs to service "other"'],
-    [["OTHER.svc.mcp.metacircular.net."], [], '"other.svc.mcp.metacircular.net" is not allowed'],
-    [["ＯTHER.svc.mcp.metacircular.net"], [], '"other.svc.mcp.metacircular.net" is not allowed'],
-    [["оther.svc.mcp.metacircular.net"], [], '"xn--ther-45d.svc.mcp.metacircular.net" is not allowed'],
+    [
+      ["OTHER.svc.mcp.metacircular.net."],
+      [],
+      '"other.svc.mcp.metacircular.net" (given as "OTHER.svc.mcp.metacircular.net.") is not allowed',
+    ],
+    [
+      ["ＯTHER.svc.mcp.metacircular.net"],
+      [],
+      '"other.svc.mcp.metacircular.net" (given as "ＯTHER.svc.mcp.metacircular.net")',
+    ],
+    [
+      ["оther.svc.mcp.metacircular.net"],
+      [],
+      '"xn--ther-45d.svc.mcp.metacircular.net" (given as "оther.svc.mcp.metacircular.net")',
+    ],
     [["api.hello.svc.mcp.metacircular.net"], [], "a service gets only its own name"],
     [["svc.mcp.metacircular.net"], [], "a service gets only its own name"],
     [
@@ -96,7 +108,11 @@ describe("policy", () => {
     [["hello.svc.mcp.metacircular.net.evil.com"], [], "neither under the service domain"],
     [["www.example.org"], [], "none of the service's routes declares it"],
     [["apps.example.net"], ["apps.example.net"], "nor a listed public hostname"],
-    [["www.exаmple.org"], ["www.exаmple.org"], '"www.xn--exmple-4nf.org" is not allowed'],
+    [
+      ["www.exаmple.org"],
+      ["www.exаmple.org"],
+      '"www.xn--exmple-4nf.org" (given as "www.exаmple.org") is not allowed',
+    ],
   ])("refuses %j (routes %j): %s", (hostnames, routes, reason) => {
     const err = refusal(hello(hostnames, routes));
     expect(err.code).toBe("permission-denied");

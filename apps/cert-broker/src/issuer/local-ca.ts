@@ -60,7 +60,7 @@ export async function loadOrCreateCa(dir: string, names: CaNames, now = new Date
       ],
     });
     writeFileAtomic(path("rootKey"), privateKeyPem(keys.privateKey), 0o600);
-    writeFileAtomic(path("root"), cert.toString("pem"));
+    writeFileAtomic(path("root"), `${cert.toString("pem")}\n`);
   }
   const rootPem = readFileSync(path("root"), "utf8");
   const root = new x509.X509Certificate(rootPem);
@@ -89,7 +89,7 @@ export async function loadOrCreateCa(dir: string, names: CaNames, now = new Date
       ],
     });
     writeFileAtomic(path("intermediateKey"), privateKeyPem(keys.privateKey), 0o600);
-    writeFileAtomic(path("intermediate"), cert.toString("pem"));
+    writeFileAtomic(path("intermediate"), `${cert.toString("pem")}\n`);
   }
   const intermediatePem = readFileSync(path("intermediate"), "utf8");
   return {

@@ -60,9 +60,14 @@ export class Policy {
         );
       }
     }
-    const hostnames = normalizeHostnames(subject.hostnames);
     const declared = new Set(normalizeHostnames(subject.routeHostnames));
-    for (const name of hostnames) this.#checkOne(subject.service, name, declared);
+    const hostnames: string[] = [];
+    for (const given of subject.hostnames) {
+      const name = normalizeHostname(given);
+      if (hostnames.includes(name)) continue;
+      this.#checkOne(subject.service, name, given, declared);
+      hostnames.push(name);
+    }
     return hostnames;
   }
 
@@ -71,13 +76,15 @@ export class Policy {
     this.check({ service, hostnames, routeHostnames: hostnames });
   }
 
-  #checkOne(service: string, name: string, declared: Set<string>): void {
+  #checkOne(service: string, name: string, given: string, declared: Set<string>): void {
     const own = `${service}.${this.#domain}`;
     if (name === own) return;
+    // The message shows what was sent too when normalising changed it, so a smuggled name is visible.
+    const shown = given === name ? `"${name}"` : `"${name}" (given as ${JSON.stringify(given)})`;
     const deny = (why: string) => {
       throw new BrokerError(
         "permission-denied",
-        `hostname "${name}" is not allowed for service "${service}": ${why}`,
+        `hostname ${shown} is not allowed for service "${service}": ${why}`,
       );
     };
     if (name === this.#domain || name.endsWith(`.${this.#domain}`)) {

@@ -1,0 +1,292 @@
+// The broker: policy, issuance, storage, published files and events for every certificate. The API
+// and the renewal scheduler both go through here. Write order for a new certificate (crash safety):
+// key file (0600, fsynced) → database row (superseding the old one) → published files → events. A crash
+// leaves at most a key without a row (deleted at start) or stale published files (rewritten at start).
+import type { Logger } from "@mcp/mcdsl/log";
+import type { CertEvents } from "../events/cert-events.js";
+import type { KeyType } from "../issuer/crypto.js";
+import { type IssuedCertificate, type Issuer, IssuerUnavailableError } from "../issuer/issuer.js";
+import type { Policy } from "../policy/policy.js";
+import type { CertFiles } from "../store/cert-files.js";
+import type { CertificateRecord, CertificateStore, ListFilter } from "../store/certificates.js";
+import type { Clock } from "./clock.js";
+import { BrokerError } from "./errors.js";
+import { failpoint } from "./failpoint.js";
+import { KeyedLock } from "./keyed-lock.js";
+
+export interface BrokerOptions {
+  store: CertificateStore;
+  files: CertFiles;
+  issuer: Issuer;
+  policy: Policy;
+  events: CertEvents;
+  clock: Clock;
+  logger: Logger;
+  /** Leaf validity. */
+  lifetimeMs: number;
+  /** Renewal happens at 2/3 of the lifetime minus up to this fraction of the lifetime (spreads load). */
+  renewJitter: number;
+}
+
+export interface IssueInput {
+  service: string;
+  hostnames: string[];
+  routeHostnames: string[];
+  keyType: KeyType;
+  clientAuth: boolean;
+}
+
+export interface IssueResult {
+  certificate: CertificateRecord;
+  reused: boolean;
+  /** The private key (PEM). The API returns it only when the caller asked. */
+  keyPem: string;
+}
+
+export class Broker {
+  readonly #o: BrokerOptions;
+  readonly #lock = new KeyedLock();
+
+  constructor(options: BrokerOptions) {
+    this.#o = options;
+  }
+
+  get issuerKind(): string {
+    return this.#o.issuer.kind;
+  }
+
+  /** Repairs what a crash may have left: stray temporaries, keys without rows, stale published files. */
+  recover(): void {
+    const { store, files, logger } = this.#o;
+    const stray = files.removeStrayTemporaries();
+    const current = new Map(store.current().map((c) => [c.serial, c]));
+    const known = store.serials();
+    let orphans = 0;
+    for (const serial of files.keySerials()) {
+      if (!current.has(serial)) {
+        files.deleteKey(serial);
+        if (!known.has(serial)) orphans++;
+      }
+    }
+    let republished = 0;
+    for (const cert of current.values()) {
+      const key = files.readKey(cert.serial);
+      if (key === undefined) {
+        logger.error({ serial: cert.serial }, "current certificate has no key file; renew or revoke it");
+        continue;
+      }
+      if (!cert.hostnames.every((h) => files.isPublished(h, cert, key))) {
+        files.publish(cert, key);
+        republished++;
+      }
+    }
+    if (stray + orphans + republished > 0) {
+      logger.warn(
+        { stray, orphans, republished },
+        "repaired certificate files left by an interrupted issuance",
+      );
+    }
+  }
+
+  async issue(input: IssueInput): Promise<IssueResult> {
+    const hostnames = this.#o.policy.check(input);
+    return this.#lock.run(input.service, async () => {
+      const now = this.#o.clock.now();
+      const current = this.#o.store.currentFor(hostnames);
+      const foreign = current.find((c) => c.service !== input.service);
+      if (foreign) {
+        const name = hostnames.find((h) => foreign.hostnames.includes(h));
+        throw new BrokerError(
+          "permission-denied",
+          `hostname "${name}" is not allowed for service "${input.service}": service "${foreign.service}" holds ` +
+            `its current certificate (serial ${foreign.serial}); revoke that first`,
+        );
+      }
+      const same = current.find(
+        (c) =>
+          sameNames(c.hostnames, hostnames) &&
+          c.keyType === input.keyType &&
+          c.clientAuth === input.clientAuth &&
+          now < c.renewAt &&
+          now < c.notAfter,
+      );
+      const key = same && this.#o.files.readKey(same.serial);
+      if (same && key !== undefined) return { certificate: same, reused: true, keyPem: key };
+
+      const issued = await this.#callIssuer(hostnames, input.keyType, input.clientAuth, now);
+      const record = this.#persist(issued, {
+        service: input.service,
+        hostnames,
+        keyType: input.keyType,
+        clientAuth: input.clientAuth,
+        supersedes: current.map((c) => c.serial),
+        now,
+      });
+      await this.#o.events.issued(record);
+      return { certificate: record, reused: false, keyPem: issued.keyPem };
+    });
+  }
+
+  async renew(serial: string): Promise<IssueResult> {
+    const old = this.#find(serial);
+    return this.#lock.run(old.service, async () => {
+      const cert = this.#find(serial);
+      if (cert.status !== "valid") {
+        throw new BrokerError(
+          "failed-precondition",
+          `certificate ${serial} is ${cert.status}${cert.replacedBy ? ` (by ${cert.replacedBy})` : ""}; only a current certificate can be renewed`,
+        );
+      }
+      this.#o.policy.recheck(cert.service, cert.hostnames);
+      const now = this.#o.clock.now();
+      const issued = await this.#callIssuer(cert.hostnames, cert.keyType, cert.clientAuth, now);
+      const others = this.#o.store.currentFor(cert.hostnames).filter((c) => c.service === cert.service);
+      const record = this.#persist(issued, {
+        service: cert.service,
+        hostnames: cert.hostnames,
+        keyType: cert.keyType,
+        clientAuth: cert.clientAuth,
+        supersedes: others.map((c) => c.serial),
+        renews: cert.serial,
+        now,
+      });
+      await this.#o.events.renewed(record, cert.serial);
+      return { certificate: record, reused: false, keyPem: issued.keyPem };
+    });
+  }
+
+  async revoke(serial: string, reasonCode: number): Promise<CertificateRecord> {
+    const cert = this.#find(serial);
+    return this.#lock.run(cert.service, async () => {
+      const latest = this.#find(serial);
+      if (latest.status === "revoked") return latest;
+      try {
+        await this.#o.issuer.revoke(latest.certPem, reasonCode);
+      } catch (err) {
+        throw new BrokerError(
+          "unavailable",
+          `the ${this.#o.issuer.kind} CA refused or missed the revocation: ${message(err)}`,
+        );
+      }
+      this.#o.store.revoke(serial, reasonCode, this.#o.clock.now());
+      for (const hostname of latest.hostnames) this.#o.files.unpublish(hostname, latest);
+      this.#o.files.deleteKey(serial);
+      const revoked = this.#find(serial);
+      await this.#o.events.revoked(revoked, reasonCode);
+      return revoked;
+    });
+  }
+
+  get(serial: string): CertificateRecord {
+    return this.#find(serial);
+  }
+
+  list(filter: ListFilter): CertificateRecord[] {
+    return this.#o.store.list(filter, this.#o.clock.now());
+  }
+
+  trustBundle(): Promise<string[]> {
+    return this.#o.issuer.trustBundle();
+  }
+
+  /** The DER CRL of the local CA; undefined for an issuer without one. */
+  async crl(): Promise<Uint8Array | undefined> {
+    const { issuer, store, clock } = this.#o;
+    if (!issuer.crl) return undefined;
+    const now = clock.now();
+    const entries = store.revokedUnexpired(now).map((c) => ({
+      serial: c.serial,
+      revokedAt: c.revokedAt ?? now,
+      reasonCode: c.revocationReason ?? 0,
+    }));
+    return issuer.crl(entries, now);
+  }
+
+  #find(serial: string): CertificateRecord {
+    const normalized = serial.toLowerCase().replace(/:/g, "");
+    if (!/^[0-9a-f]{1,64}$/.test(normalized)) {
+      throw new BrokerError("invalid-argument", `serial ${JSON.stringify(serial)} must be hexadecimal`);
+    }
+    const cert = this.#o.store.get(normalized);
+    if (!cert) throw new BrokerError("not-found", `certificate ${normalized} not found`);
+    return cert;
+  }
+
+  async #callIssuer(
+    hostnames: string[],
+    keyType: KeyType,
+    clientAuth: boolean,
+    now: Date,
+  ): Promise<IssuedCertificate> {
+    try {
+      return await this.#o.issuer.issue({
+        hostnames,
+        keyType,
+        clientAuth,
+        lifetimeMs: this.#o.lifetimeMs,
+        now,
+      });
+    } catch (err) {
+      if (!(err instanceof IssuerUnavailableError)) throw err;
+      this.#o.logger.warn({ err, hostnames }, "the issuer failed");
+      throw new BrokerError(
+        "unavailable",
+        `the ${this.#o.issuer.kind} issuer failed for ${hostnames.join(", ")}: ${err.message}`,
+      );
+    }
+  }
+
+  #persist(
+    issued: IssuedCertificate,
+    meta: {
+      service: string;
+      hostnames: string[];
+      keyType: KeyType;
+      clientAuth: boolean;
+      supersedes: string[];
+      renews?: string;
+      now: Date;
+    },
+  ): CertificateRecord {
+    const { store, files } = this.#o;
+    const lifetime = issued.notAfter.getTime() - issued.notBefore.getTime();
+    const jitter = Math.random() * this.#o.renewJitter * lifetime;
+    const record: CertificateRecord = {
+      serial: issued.serial,
+      service: meta.service,
+      hostnames: meta.hostnames,
+      keyType: meta.keyType,
+      clientAuth: meta.clientAuth,
+      issuer: issued.issuer,
+      notBefore: issued.notBefore,
+      notAfter: issued.notAfter,
+      issuedAt: meta.now,
+      status: "valid",
+      renews: meta.renews,
+      fingerprint: issued.fingerprint,
+      certPem: issued.certPem,
+      chainPem: issued.chainPem,
+      renewAt: new Date(issued.notBefore.getTime() + (lifetime * 2) / 3 - jitter),
+      renewalFailures: 0,
+      expiringNotified: false,
+    };
+    files.saveKey(record.serial, issued.keyPem);
+    failpoint("after-key");
+    store.insert(record, meta.supersedes);
+    failpoint("after-row");
+    files.publish({ ...record, hostnames: record.hostnames.slice(0, 1) }, issued.keyPem);
+    failpoint("mid-publish");
+    files.publish(record, issued.keyPem);
+    // A superseded certificate stays valid until it expires, but nothing serves it any more.
+    for (const serial of meta.supersedes) files.deleteKey(serial);
+    return record;
+  }
+}
+
+function sameNames(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

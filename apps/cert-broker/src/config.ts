@@ -1,0 +1,106 @@
+// cert-broker's configuration file (TOML), loaded through mcdsl/config: `$CERT_BROKER_*` variables
+// override keys, `$PORT` the API's port and `$PORT_CRL` the CRL listener's.
+import { defaultPaths, listenAddress, loadConfig, section, z } from "@mcp/mcdsl/config";
+import { DEFAULT_SERVICE_DOMAIN, parseDuration } from "@mcp/mcdsl/servicedef";
+
+export const APP = "cert-broker";
+
+const paths = defaultPaths(APP);
+
+/** A duration with units ("720h", "90s", "500ms"). */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .refine((v) => typeof parseDuration(v) === "number", {
+      message: 'expected a duration such as "500ms", "90s" or "720h"',
+    })
+    .default(fallback);
+
+const fraction = (fallback: number) => z.number().min(0).max(1).default(fallback);
+
+export const configSchema = z.object({
+  server: section({
+    /** TCP address of the API (Connect, gRPC, gRPC-Web, REST, /healthz, /readyz, /metrics). */
+    listen: listenAddress("api", { main: true }).default("127.0.0.1:9443"),
+    socket: z.string().optional(),
+    tls_cert_file: z.string().optional(),
+    tls_key_file: z.string().optional(),
+  }),
+  auth: section({
+    tokens_file: z.string().default(`${paths.configDir}/tokens.toml`),
+  }),
+  database: section({
+    path: z.string().default(`${paths.dataDir}/cert-broker.db`),
+  }),
+  certificates: section({
+    /** Where <hostname>.pem, .key and .chain.pem are published for mc-proxy and containers. */
+    cert_dir: z.string().default("/srv/mc-proxy/certs"),
+    /** Each certificate's key by serial (0600): the copy the published files are restored from. */
+    keys_dir: z.string().default(`${paths.dataDir}/keys`),
+    lifetime: duration("720h"),
+    /** Renew up to this fraction of the lifetime before the two-thirds mark (random per certificate). */
+    renew_jitter: fraction(0.05),
+  }),
+  policy: section({
+    service_domain: z.string().default(DEFAULT_SERVICE_DOMAIN),
+    /** Public hostnames services may obtain: exact names, or ".example.org" for names under it. */
+    public_hostnames: z.array(z.string()).default([]),
+  }),
+  renewal: section({
+    interval: duration("1m"),
+    retry_base: duration("1m"),
+    retry_max: duration("1h"),
+    /** mcp.cert.expiring when less than this fraction of the lifetime is left without a renewal. */
+    expiring_fraction: fraction(1 / 6),
+  }),
+  issuer: section({
+    type: z.enum(["local", "acme"]).default("local"),
+  }),
+  local: section({
+    ca_dir: z.string().default(`${paths.dataDir}/ca`),
+    root_name: z.string().default("Metacircular Local Root CA"),
+    intermediate_name: z.string().default("Metacircular Local Issuing CA"),
+    root_lifetime: duration("87600h"),
+    intermediate_lifetime: duration("43800h"),
+  }),
+  crl: section({
+    /** Serves GET /crl (DER) and /crl.pem for the local CA; empty: no CRL listener. */
+    listen: listenAddress("crl").optional(),
+    /** The URL written into leaves as their CRL distribution point (e.g. http://ca.example:8081/crl). */
+    url: z.string().optional(),
+  }),
+  acme: section({
+    directory_url: z.string().optional(),
+    email: z.string().optional(),
+    /** PEM bundle to trust for the ACME directory's HTTPS (a private CA such as Metacrypt or Pebble). */
+    directory_ca_file: z.string().optional(),
+    /** The roots clients should trust (GetTrustBundle); by default the top of each issued chain. */
+    trust_bundle_file: z.string().optional(),
+    /** The ACME account key (created 0600 on first start). */
+    account_key_file: z.string().default(`${paths.dataDir}/acme-account.key`),
+    /** MCNS's API, where dns-01 TXT records are created. */
+    mcns_url: z.string().optional(),
+    /** A file holding the bearer token for MCNS (0600). */
+    mcns_token_file: z.string().optional(),
+    /** The MCNS zone the challenge records go into; by default the longest zone MCNS serves that fits. */
+    mcns_zone: z.string().optional(),
+  }),
+  events: section({
+    servers: z.array(z.string()).default([]),
+    node: z.string().default("local"),
+  }),
+  log: section({
+    level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+  }),
+});
+
+export type CertBrokerConfig = z.output<typeof configSchema>;
+
+export function loadCertBrokerConfig(path: string | undefined): CertBrokerConfig {
+  return loadConfig({ app: APP, schema: configSchema, path });
+}
+
+/** A duration the schema has checked, in milliseconds. */
+export function ms(value: string): number {
+  return parseDuration(value) as number;
+}
