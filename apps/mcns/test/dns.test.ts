@@ -6,7 +6,7 @@ import { createConnection, type Socket } from "node:net";
 import { create } from "@bufbuild/protobuf";
 import { CaaDataSchema, MxDataSchema, SrvDataSchema, TxtDataSchema } from "@mcp/proto/mcns/v1/record_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { address, dig, type Mcns, rec, startMcns, target, ZONE } from "./harness.js";
+import { address, dig, type Mcns, query, rec, startMcns, target, ZONE } from "./harness.js";
 
 let mcns: Mcns;
 let resolver: Resolver;
@@ -216,18 +216,6 @@ describe("Node's resolver", () => {
     await expect(resolver.resolve4("example.com")).rejects.toMatchObject({ code: "EREFUSED" });
   });
 });
-
-/** A minimal query message: id, RD clear, one question of class IN. */
-export function query(id: number, name: string, type: number): Buffer {
-  const labels = name.split(".").flatMap((l) => [l.length, ...Buffer.from(l)]);
-  const q = Buffer.alloc(12 + labels.length + 5);
-  q.writeUInt16BE(id, 0);
-  q.writeUInt16BE(1, 4);
-  Buffer.from(labels).copy(q, 12);
-  q.writeUInt16BE(type, 12 + labels.length + 1);
-  q.writeUInt16BE(1, 12 + labels.length + 3);
-  return q;
-}
 
 function frame(msg: Buffer): Buffer {
   const out = Buffer.alloc(msg.length + 2);

@@ -160,3 +160,15 @@ export async function dig(port: number, ...args: string[]): Promise<DigResult> {
     raw: stdout,
   };
 }
+
+/** A minimal query message: id, RD clear, one question of class IN. */
+export function query(id: number, name: string, type: number): Buffer {
+  const labels = name.split(".").flatMap((l) => [l.length, ...Buffer.from(l)]);
+  const q = Buffer.alloc(12 + labels.length + 5);
+  q.writeUInt16BE(id, 0);
+  q.writeUInt16BE(1, 4);
+  Buffer.from(labels).copy(q, 12);
+  q.writeUInt16BE(type, 12 + labels.length + 1);
+  q.writeUInt16BE(1, 12 + labels.length + 3);
+  return q;
+}
