@@ -1,0 +1,55 @@
+// mcproxy-registry's configuration file (TOML), loaded through mcdsl/config: `$MCPROXY_REGISTRY_*`
+// variables override keys, `$PORT` overrides the admin API's listen port.
+import { defaultPaths, listenAddress, loadConfig, section, z } from "@mcp/mcdsl/config";
+
+export const APP = "mcproxy-registry";
+
+// Data and certificates live where mc-proxy always kept them: /srv/mc-proxy as root.
+const proxyPaths = defaultPaths("mc-proxy");
+const ms = (fallback: number) => z.number().int().min(0).max(3_600_000).default(fallback);
+
+export const configSchema = z.object({
+  server: section({
+    /** TCP address of the admin API (bearer tokens required for changes). */
+    listen: listenAddress("api", { main: true }).default("127.0.0.1:9093"),
+    /** The agent's Unix socket: no tokens, the file's permissions are the access control. */
+    socket: z.string().default(`${proxyPaths.dataDir}/admin.sock`),
+    socket_mode: z.number().int().min(0).max(0o777).default(0o660),
+    tls_cert_file: z.string().optional(),
+    tls_key_file: z.string().optional(),
+  }),
+  auth: section({
+    tokens_file: z.string().default(`${defaultPaths(APP).configDir}/tokens.toml`),
+  }),
+  database: section({
+    path: z.string().default(`${proxyPaths.dataDir}/routes.db`),
+  }),
+  proxy: section({
+    /** The address every route listener binds. */
+    bind: z.string().default("0.0.0.0"),
+    /** Where cert-broker writes `<hostname>.pem` and `<hostname>.key`. */
+    cert_dir: z.string().default(`${proxyPaths.dataDir}/certs`),
+    /** The old mc-proxy route file, loaded at start as bootstrap routes; missing means none. */
+    bootstrap_file: z.string().default(`${proxyPaths.configDir}/routes.toml`),
+    handshake_timeout_ms: ms(10_000),
+    connect_timeout_ms: ms(5_000),
+    response_timeout_ms: ms(60_000),
+    idle_timeout_ms: ms(120_000),
+    /** SetBackend's drain when the call does not say. */
+    drain_timeout_ms: ms(30_000),
+  }),
+  events: section({
+    /** NATS servers; empty: no events are published and renewals come by API call only. */
+    servers: z.array(z.string()).default([]),
+    node: z.string().default("local"),
+  }),
+  log: section({
+    level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+  }),
+});
+
+export type McproxyConfig = z.output<typeof configSchema>;
+
+export function loadMcproxyConfig(path: string | undefined): McproxyConfig {
+  return loadConfig({ app: APP, schema: configSchema, path });
+}

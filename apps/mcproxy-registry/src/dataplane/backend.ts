@@ -1,0 +1,63 @@
+// One backend of a live route: its address, the connections (L4) or requests (L7) it carries, and
+// its pool of keep-alive HTTP/1.1 connections (L7). Draining closes what is left at the deadline.
+import { Agent } from "node:http";
+import type { Backend } from "../routes/types.js";
+import { parseBackendAddress } from "../routes/validate.js";
+
+/** Something open on a backend that a drain or a route removal may have to cut. */
+export interface Closable {
+  destroy(): void;
+}
+
+export class BackendState {
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  readonly weight: number;
+  readonly #open = new Set<Closable>();
+  #agent: Agent | undefined;
+  #onIdle: (() => void) | undefined;
+
+  constructor(backend: Backend) {
+    this.address = backend.address;
+    this.weight = backend.weight;
+    const { host, port } = parseBackendAddress(backend.address, "backend");
+    this.host = host;
+    this.port = port;
+  }
+
+  /** The keep-alive pool for L7 requests (created on first use). */
+  get agent(): Agent {
+    // LIFO keeps a few warm connections busy, so idle ones time out instead of all staying half-used.
+    this.#agent ??= new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 256, scheduling: "lifo" });
+    return this.#agent;
+  }
+
+  get openCount(): number {
+    return this.#open.size;
+  }
+
+  track(item: Closable): void {
+    this.#open.add(item);
+  }
+
+  untrack(item: Closable): void {
+    this.#open.delete(item);
+    if (this.#open.size === 0) this.#onIdle?.();
+  }
+
+  /** Calls `onIdle` once nothing is open (at once if nothing is). */
+  whenIdle(onIdle: () => void): void {
+    this.#onIdle = onIdle;
+    if (this.#open.size === 0) onIdle();
+  }
+
+  /** Cuts everything still open and drops the pool. */
+  close(): void {
+    this.#onIdle = undefined;
+    for (const item of [...this.#open]) item.destroy();
+    this.#open.clear();
+    this.#agent?.destroy();
+    this.#agent = undefined;
+  }
+}

@@ -1,0 +1,67 @@
+// The data plane: one TCP listener per port that has routes, opened and closed as routes come and
+// go. Every connection is sniffed for its SNI and relayed (L4) or terminated (L7).
+import { createServer, type Server } from "node:net";
+import type { ProxyContext } from "./context.js";
+import { relayL4 } from "./l4.js";
+import { L7Port } from "./l7.js";
+import { sniffConnection } from "./sniff.js";
+
+interface Listener {
+  server: Server;
+  l7: L7Port;
+}
+
+export class DataPlane {
+  readonly #listeners = new Map<number, Listener>();
+
+  constructor(private readonly ctx: ProxyContext) {}
+
+  /** Ports with an open listener. */
+  get ports(): number[] {
+    return [...this.#listeners.keys()];
+  }
+
+  /** Opens a listener for `port` unless one is open; a bind failure is thrown (EADDRINUSE…). */
+  async open(port: number): Promise<void> {
+    if (this.#listeners.has(port)) return;
+    const l7 = new L7Port(this.ctx, port);
+    // Half-open sockets: a client that is done sending may still be owed the backend's reply.
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (client) =>
+      sniffConnection(this.ctx, port, client, {
+        l4: (socket, hello, live) => relayL4(this.ctx, socket, hello, live),
+        l7: (socket, hello) => l7.accept(socket, hello),
+      }),
+    );
+    server.on("error", (err) => this.ctx.logger.error({ port, err: err.message }, "listener failed"));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: this.ctx.options.bind, port, backlog: 4096 }, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    this.#listeners.set(port, { server, l7 });
+    this.ctx.logger.info({ port, bind: this.ctx.options.bind }, "listener opened");
+  }
+
+  /** Closes the listeners of ports that no longer have a route (their connections were closed with the routes). */
+  sync(): void {
+    const wanted = new Set(this.ctx.table.ports());
+    for (const [port, listener] of this.#listeners) {
+      if (wanted.has(port)) continue;
+      listener.server.close();
+      listener.l7.close();
+      this.#listeners.delete(port);
+      this.ctx.logger.info({ port }, "listener closed");
+    }
+  }
+
+  close(): void {
+    for (const live of this.ctx.table.all()) live.close();
+    for (const { server, l7 } of this.#listeners.values()) {
+      server.close();
+      l7.close();
+    }
+    this.#listeners.clear();
+  }
+}

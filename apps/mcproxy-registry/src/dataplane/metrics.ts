@@ -1,0 +1,86 @@
+// The data plane's Prometheus metrics, on the same registry as the admin API's /metrics.
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+
+export type HandshakeFailure =
+  | "unknown_sni"
+  | "no_sni"
+  | "malformed"
+  | "timeout"
+  | "client_closed"
+  | "tls_error"
+  | "certificate_unavailable";
+export type BackendFailure = "refused" | "timeout" | "reset" | "unreachable";
+
+export class ProxyMetrics {
+  readonly connections: Counter<"port" | "route" | "mode">;
+  readonly activeConnections: Gauge<"mode">;
+  readonly requests: Counter<"route" | "code">;
+  readonly requestDuration: Histogram<"route">;
+  readonly bytes: Counter<"route" | "direction">;
+  readonly handshakeFailures: Counter<"port" | "reason">;
+  readonly backendErrors: Counter<"route" | "reason">;
+  readonly routes: Gauge;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.connections = new Counter({
+      name: "mcproxy_connections_total",
+      help: "Client connections routed, by listener port, route hostname and mode",
+      labelNames: ["port", "route", "mode"] as const,
+      registers,
+    });
+    this.activeConnections = new Gauge({
+      name: "mcproxy_active_connections",
+      help: "Client connections open now, by mode (sniffing: ClientHello not read yet)",
+      labelNames: ["mode"] as const,
+      registers,
+    });
+    this.requests = new Counter({
+      name: "mcproxy_http_requests_total",
+      help: "HTTP requests through L7 routes, by route hostname and status code",
+      labelNames: ["route", "code"] as const,
+      registers,
+    });
+    this.requestDuration = new Histogram({
+      name: "mcproxy_http_request_duration_seconds",
+      help: "L7 request latency, from the request to the backend's response headers",
+      labelNames: ["route"] as const,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.bytes = new Counter({
+      name: "mcproxy_bytes_total",
+      help: "Bytes relayed, by route hostname and direction (in: from clients, out: to clients)",
+      labelNames: ["route", "direction"] as const,
+      registers,
+    });
+    this.handshakeFailures = new Counter({
+      name: "mcproxy_handshake_failures_total",
+      help: "Connections closed before routing: unknown or missing SNI, malformed hello, timeout, TLS errors",
+      labelNames: ["port", "reason"] as const,
+      registers,
+    });
+    this.backendErrors = new Counter({
+      name: "mcproxy_backend_errors_total",
+      help: "Backend connections or requests that failed, by route hostname and reason",
+      labelNames: ["route", "reason"] as const,
+      registers,
+    });
+    this.routes = new Gauge({ name: "mcproxy_routes", help: "Routes loaded", registers });
+  }
+}
+
+/** Maps a socket error to a metric reason. */
+export function backendFailure(err: NodeJS.ErrnoException): BackendFailure {
+  switch (err.code) {
+    case "ECONNREFUSED":
+      return "refused";
+    case "ETIMEDOUT":
+      return "timeout";
+    case "ECONNRESET":
+    case "EPIPE":
+      return "reset";
+    default:
+      return "unreachable";
+  }
+}

@@ -1,0 +1,75 @@
+// A new client connection: read its ClientHello (however it is split), find the route by listener
+// port and SNI, then hand the untouched bytes to the L4 relay or the L7 terminator. Anything that
+// cannot be routed is answered with a TLS alert and closed, counted by reason.
+import type { Socket } from "node:net";
+import { alertRecord, parseClientHello, TlsAlert } from "./client-hello.js";
+import type { ProxyContext } from "./context.js";
+import type { LiveRoute } from "./live-route.js";
+import type { HandshakeFailure } from "./metrics.js";
+
+export type RouteHandler = (client: Socket, hello: Buffer, live: LiveRoute) => void;
+
+/** Bytes a hello may take before we give up on it (a real one is a few KiB). */
+const MAX_BUFFERED = 80 * 1024;
+
+export function sniffConnection(
+  ctx: ProxyContext,
+  port: number,
+  client: Socket,
+  handlers: { l4: RouteHandler; l7: RouteHandler },
+): void {
+  const active = ctx.metrics.activeConnections.labels("sniffing");
+  active.inc();
+  let buffered: Buffer | undefined;
+  let done = false;
+
+  const finish = () => {
+    done = true;
+    active.dec();
+    clearTimeout(timer);
+    client.off("data", onData);
+    client.off("error", onError);
+    client.off("end", onEnd);
+  };
+  const fail = (reason: HandshakeFailure, alert?: number) => {
+    finish();
+    ctx.metrics.handshakeFailures.inc({ port, reason });
+    ctx.logger.debug({ port, reason, client: client.remoteAddress }, "connection refused before routing");
+    client.on("error", () => {}); // the client may reset first; nothing to do about it
+    client.resume(); // discard what else it sends while the alert goes out
+    if (alert === undefined) client.end();
+    else client.end(alertRecord(alert));
+    setTimeout(() => client.destroy(), 2_000).unref();
+  };
+  const onError = () => {
+    if (!done) {
+      finish();
+      client.destroy();
+    }
+  };
+  // Connected and left without a hello (a port probe): nothing to answer.
+  const onEnd = () => {
+    if (!done) fail("client_closed");
+  };
+  const onData = (chunk: Buffer) => {
+    buffered = buffered ? Buffer.concat([buffered, chunk]) : chunk;
+    const hello = parseClientHello(buffered);
+    if (hello.status === "incomplete") {
+      if (buffered.length > MAX_BUFFERED) fail("malformed", TlsAlert.decodeError);
+      return;
+    }
+    if (hello.status === "malformed") return fail("malformed", TlsAlert.decodeError);
+    if (hello.serverName === undefined) return fail("no_sni", TlsAlert.handshakeFailure);
+    const live = ctx.table.lookup(port, hello.serverName);
+    if (!live) return fail("unknown_sni", TlsAlert.unrecognizedName);
+    finish();
+    client.pause();
+    const { route } = live;
+    ctx.metrics.connections.inc({ port, route: route.hostname, mode: route.mode });
+    (route.mode === "l4" ? handlers.l4 : handlers.l7)(client, buffered, live);
+  };
+  const timer = setTimeout(() => fail("timeout"), ctx.options.handshakeTimeoutMs);
+  client.on("data", onData);
+  client.on("error", onError);
+  client.on("end", onEnd);
+}

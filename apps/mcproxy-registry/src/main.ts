@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// mcproxy-registry (mc-proxy): the route store with its admin API, and the SNI data plane. This
+// file only wires the parts together.
+import { parseArgs } from "node:util";
+import { loadStaticAuthenticator } from "@mcp/mcdsl/auth";
+import { ConfigError } from "@mcp/mcdsl/config";
+import { connectEvents, type EventBus } from "@mcp/mcdsl/events";
+import { createLogger } from "@mcp/mcdsl/log";
+import { closeOnSignals, serve } from "@mcp/mcdsl/server";
+import { Registry } from "prom-client";
+import { routeServiceRoutes } from "./api/route-service.js";
+import { CertStore } from "./certs/cert-store.js";
+import { followRenewals } from "./certs/renewals.js";
+import { APP, loadMcproxyConfig } from "./config.js";
+import { DataPlane } from "./dataplane/data-plane.js";
+import { ProxyMetrics } from "./dataplane/metrics.js";
+import { RouteTable } from "./dataplane/route-table.js";
+import { RouteRegistry } from "./routes/registry.js";
+import { RouteEvents } from "./routes/route-events.js";
+import { loadBootstrapRoutes } from "./store/bootstrap-file.js";
+import { RouteStore } from "./store/route-store.js";
+
+const MUTATIONS = ["AddRoute", "RemoveRoute", "SetBackend"].map((m) => `mcproxy.v1.RouteService/${m}`);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { config: { type: "string", short: "c" } } });
+  const config = loadMcproxyConfig(values.config);
+  const logger = createLogger({ app: APP, level: config.log.level, node: config.events.node });
+  const bootstrap = loadBootstrapRoutes(config.proxy.bootstrap_file, config.proxy.cert_dir);
+  const authenticator = loadStaticAuthenticator(config.auth.tokens_file);
+
+  const store = new RouteStore(config.database.path);
+  let bus: EventBus | undefined;
+  if (config.events.servers.length > 0) {
+    bus = await connectEvents({
+      servers: config.events.servers,
+      name: APP,
+      app: APP,
+      node: config.events.node,
+    });
+    await bus.ensureStream();
+  }
+  const registry = new Registry();
+  const metrics = new ProxyMetrics(registry);
+  const table = new RouteTable();
+  const certs = new CertStore();
+  const p = config.proxy;
+  const dataPlane = new DataPlane({
+    table,
+    certs,
+    metrics,
+    logger,
+    options: {
+      bind: p.bind,
+      handshakeTimeoutMs: p.handshake_timeout_ms,
+      connectTimeoutMs: p.connect_timeout_ms,
+      responseTimeoutMs: p.response_timeout_ms,
+      idleTimeoutMs: p.idle_timeout_ms,
+    },
+  });
+  const routes = new RouteRegistry({
+    store,
+    table,
+    dataPlane,
+    certs,
+    metrics,
+    logger,
+    events: new RouteEvents(logger, bus),
+    certDir: p.cert_dir,
+    defaultDrainMs: p.drain_timeout_ms,
+  });
+  await routes.start(bootstrap);
+  const renewals = bus ? await followRenewals(bus, routes, logger) : undefined;
+
+  // Two servers for one API: the socket has no auth (its file mode is the control), TCP does.
+  const shared = {
+    routes: routeServiceRoutes(routes),
+    logger,
+    metrics: { registry },
+    readiness: () => store.open,
+  };
+  const socketServer = await serve({
+    ...shared,
+    socket: { path: config.server.socket, mode: config.server.socket_mode },
+  });
+  const tls =
+    config.server.tls_cert_file && config.server.tls_key_file
+      ? { certFile: config.server.tls_cert_file, keyFile: config.server.tls_key_file }
+      : undefined;
+  const tcpServer = await serve({
+    ...shared,
+    listen: config.server.listen,
+    tls,
+    auth: {
+      authenticator,
+      policy: { roles: Object.fromEntries(MUTATIONS.map((m) => [m, ["admin", "agent"]])) },
+    },
+  });
+  logger.info(
+    { api: tcpServer.url, socket: config.server.socket, ports: dataPlane.ports },
+    "mc-proxy serving",
+  );
+
+  closeOnSignals(logger, [
+    () => tcpServer.close(),
+    () => socketServer.close(),
+    () => dataPlane.close(),
+    () => renewals?.stop(),
+    () => bus?.close(),
+    () => store.close(),
+  ]);
+}
+
+main().catch((err: unknown) => {
+  const message =
+    err instanceof ConfigError
+      ? err.message
+      : err instanceof Error
+        ? (err.stack ?? err.message)
+        : String(err);
+  process.stderr.write(`${APP}: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,239 @@
+// The route registry: every change goes to SQLite, then to the data plane, then out as an event,
+// so what the API answered is what is persisted and served.
+import type { Logger } from "@mcp/mcdsl/log";
+import type { CertStore } from "../certs/cert-store.js";
+import type { DataPlane } from "../dataplane/data-plane.js";
+import type { ProxyMetrics } from "../dataplane/metrics.js";
+import type { RouteTable } from "../dataplane/route-table.js";
+import type { RouteFilter, RouteStore } from "../store/route-store.js";
+import type { RouteEvents } from "./route-events.js";
+import {
+  type Backend,
+  backendKey,
+  type DrainingBackend,
+  type Route,
+  RouteError,
+  type RouteSpec,
+} from "./types.js";
+import { checkBackends, checkRouteSpec } from "./validate.js";
+
+export interface RegistryDeps {
+  store: RouteStore;
+  table: RouteTable;
+  dataPlane: DataPlane;
+  certs: CertStore;
+  events: RouteEvents;
+  metrics: ProxyMetrics;
+  logger: Logger;
+  certDir: string;
+  defaultDrainMs: number;
+}
+
+export interface RouteView extends Route {
+  draining: DrainingBackend[];
+}
+
+export class RouteRegistry {
+  constructor(private readonly deps: RegistryDeps) {}
+
+  /**
+   * Replaces the stored bootstrap routes with the file's, then serves every stored route. A route
+   * whose certificate cannot be loaded or whose port cannot be bound is logged and left out of the
+   * data plane (it stays stored), so one bad route does not keep the others down.
+   */
+  async start(bootstrap: RouteSpec[]): Promise<void> {
+    const { store, logger } = this.deps;
+    store.transaction(() => {
+      for (const route of store.list()) if (route.bootstrap) store.delete(route.id);
+      for (const spec of bootstrap) {
+        const clash = store.find(spec.listenerPort, spec.hostname);
+        if (clash) {
+          logger.warn(
+            { route: clash.id, owner: clash.owner, hostname: spec.hostname },
+            "bootstrap route replaces an API route",
+          );
+          store.delete(clash.id);
+        }
+        store.insert(spec, true);
+      }
+    });
+    for (const route of store.list()) {
+      try {
+        await this.#serve(route);
+      } catch (err) {
+        logger.error(
+          { route: route.id, hostname: route.hostname, err: (err as Error).message },
+          "route not served",
+        );
+      }
+    }
+  }
+
+  list(filter: RouteFilter): RouteView[] {
+    return this.deps.store
+      .list({ ...filter, hostname: filter.hostname?.toLowerCase() })
+      .map((r) => this.#view(r));
+  }
+
+  get(id: string): RouteView {
+    return this.#view(this.#find(id));
+  }
+
+  /**
+   * Adds a route. The same route again from the same owner is answered with the stored one; for an
+   * L7 route that also reloads its certificate (and records a new serial), which is how a renewal
+   * is applied by API call.
+   */
+  async add(input: RouteSpec): Promise<RouteView> {
+    const { store, certs, table, events } = this.deps;
+    const spec = checkRouteSpec(input, this.deps.certDir);
+    const existing = store.find(spec.listenerPort, spec.hostname);
+    if (existing) {
+      if (existing.owner !== spec.owner || existing.bootstrap) {
+        throw new RouteError(
+          "ALREADY_EXISTS",
+          `${spec.hostname} on port ${spec.listenerPort} is taken by ${existing.bootstrap ? "a bootstrap route" : `owner "${existing.owner}"`}`,
+        );
+      }
+      if (!sameSettings(existing, spec)) {
+        throw new RouteError(
+          "ALREADY_EXISTS",
+          `${spec.hostname} on port ${spec.listenerPort} exists with other settings (route ${existing.id}); use SetBackend to move it or remove it first`,
+        );
+      }
+      if (existing.certificate && spec.certificate) {
+        certs.load(existing.certificate);
+        if (spec.certificate.serial && spec.certificate.serial !== existing.certificate.serial) {
+          store.setCertSerial(existing.id, spec.certificate.serial);
+        }
+        const live = table.get(existing.id);
+        if (live) live.route = this.#find(existing.id);
+      }
+      return this.get(existing.id);
+    }
+    if (spec.certificate) certs.load(spec.certificate);
+    const isNewPort = !this.deps.dataPlane.ports.includes(spec.listenerPort);
+    await this.#openPort(spec.listenerPort);
+    let route: Route;
+    try {
+      route = store.insert(spec);
+    } catch (err) {
+      if (isNewPort) this.deps.dataPlane.sync();
+      throw err;
+    }
+    table.put(route);
+    this.#count();
+    this.deps.logger.info(
+      { route: route.id, hostname: route.hostname, port: route.listenerPort },
+      "route added",
+    );
+    await events.added(route);
+    return this.#view(route);
+  }
+
+  async remove(id: string, owner: string, allowMissing: boolean): Promise<void> {
+    const route = this.deps.store.get(id);
+    if (!route) {
+      if (allowMissing) return;
+      throw new RouteError("NOT_FOUND", `route "${id}" not found`);
+    }
+    this.#checkChangeable(route, owner);
+    this.deps.store.delete(id);
+    this.deps.table.remove(id);
+    if (route.certificate) this.deps.certs.forget(route.certificate);
+    this.deps.dataPlane.sync();
+    this.#count();
+    this.deps.logger.info({ route: id, hostname: route.hostname }, "route removed");
+    await this.deps.events.removed(route);
+  }
+
+  async setBackend(
+    id: string,
+    input: Backend[],
+    drainMs: number | undefined,
+    owner: string,
+  ): Promise<RouteView> {
+    const before = this.#find(id);
+    this.#checkChangeable(before, owner);
+    const backends = checkBackends(input);
+    if (backendKey(backends) === backendKey(before.backends)) return this.#view(before);
+    const route = this.deps.store.setBackends(id, backends)!;
+    const live = this.deps.table.get(id);
+    if (live) live.switchTo(route, drainMs ?? this.deps.defaultDrainMs);
+    this.deps.logger.info(
+      { route: id, from: backendKey(before.backends), to: backendKey(backends) },
+      "route switched",
+    );
+    await this.deps.events.switched(route, before.backends);
+    return this.#view(route);
+  }
+
+  /** Re-reads the certificate of every L7 route for `hostname` (mcp.cert.renewed). */
+  reloadCertificates(hostname: string, serial?: string): number {
+    let reloaded = 0;
+    for (const route of this.deps.store.list({ hostname: hostname.toLowerCase() })) {
+      if (!route.certificate) continue;
+      this.deps.certs.load(route.certificate);
+      if (serial) this.deps.store.setCertSerial(route.id, serial);
+      const live = this.deps.table.get(route.id);
+      if (live) live.route = this.#find(route.id);
+      reloaded++;
+    }
+    return reloaded;
+  }
+
+  async #serve(route: Route): Promise<void> {
+    if (route.certificate) this.deps.certs.load(route.certificate);
+    await this.#openPort(route.listenerPort);
+    this.deps.table.put(route);
+    this.#count();
+  }
+
+  async #openPort(port: number): Promise<void> {
+    try {
+      await this.deps.dataPlane.open(port);
+    } catch (err) {
+      throw new RouteError("FAILED_PRECONDITION", `cannot listen on port ${port}: ${(err as Error).message}`);
+    }
+  }
+
+  #find(id: string): Route {
+    if (id === "") throw new RouteError("INVALID_ARGUMENT", "id: must not be empty");
+    const route = this.deps.store.get(id);
+    if (!route) throw new RouteError("NOT_FOUND", `route "${id}" not found`);
+    return route;
+  }
+
+  #checkChangeable(route: Route, owner: string): void {
+    if (route.bootstrap) {
+      throw new RouteError(
+        "FAILED_PRECONDITION",
+        `route ${route.id} comes from the bootstrap file; edit the file instead`,
+      );
+    }
+    if (route.owner !== owner) {
+      throw new RouteError(
+        "FAILED_PRECONDITION",
+        `route ${route.id} belongs to owner "${route.owner}", not "${owner}"`,
+      );
+    }
+  }
+
+  #view(route: Route): RouteView {
+    return { ...route, draining: this.deps.table.draining(route.id) };
+  }
+
+  #count(): void {
+    this.deps.metrics.routes.set(this.deps.table.size);
+  }
+}
+
+function sameSettings(a: Route, b: RouteSpec): boolean {
+  return (
+    a.mode === b.mode &&
+    a.proxyProtocol === b.proxyProtocol &&
+    backendKey(a.backends) === backendKey(b.backends) &&
+    a.certificate?.certFile === b.certificate?.certFile &&
+    a.certificate?.keyFile === b.certificate?.keyFile
+  );
+}
