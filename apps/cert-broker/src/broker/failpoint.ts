@@ -1,6 +1,14 @@
 // Crash points for the crash-safety tests: with CERT_BROKER_FAILPOINT=<name> the process kills itself
 // (SIGKILL, as a power cut would) when it reaches that point of an issuance. Unset, this does nothing.
-export type FailpointName = "after-key" | "after-row" | "mid-publish";
+export type FailpointName =
+  /** Inside an atomic file write, after the data is written, before the rename. */
+  | "mid-write"
+  /** After the key file, before the database row. */
+  | "after-key"
+  /** After the row, before the published files. */
+  | "after-row"
+  /** After the first hostname's files, before the others'. */
+  | "mid-publish";
 
 export function failpoint(name: FailpointName): void {
   if (process.env.CERT_BROKER_FAILPOINT === name) process.kill(process.pid, "SIGKILL");

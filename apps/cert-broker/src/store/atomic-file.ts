@@ -13,6 +13,7 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { failpoint } from "../broker/failpoint.js";
 
 const TMP_MARK = ".tmp-";
 
@@ -25,6 +26,7 @@ export function writeFileAtomic(path: string, data: string, mode = 0o644): void 
   try {
     writeSync(fd, data);
     fsyncSync(fd);
+    failpoint("mid-write");
   } catch (err) {
     closeSync(fd);
     rmSync(tmp, { force: true });
