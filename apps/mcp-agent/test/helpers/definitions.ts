@@ -35,7 +35,7 @@ export function oneRoute(name: string, image: string, extra = ""): ServiceDefini
 [[components]]
 name = "web"
 image = "${image}"
-cmd = ["httpd", "-f", "-p", "$PORT", "-h", "/www"]
+cmd = ["sh", "-c", "echo listening on $PORT; exec httpd -f -p $PORT -h /www"]
 ${extra}
 [[components.routes]]
 name = "http"
