@@ -139,7 +139,7 @@ describe("fuzzing the responder in process", () => {
 describe("fuzzing the real server", () => {
   let mcns: Mcns;
   beforeAll(async () => {
-    mcns = await startMcns();
+    mcns = await startMcns({ dns: "max_tcp_connections = 2" });
     await mcns.client().createRecord({ record: rec("hello", "A", address("192.0.2.1")) });
   });
   afterAll(async () => {
@@ -182,5 +182,23 @@ describe("fuzzing the real server", () => {
     expect(mcns.process.child.exitCode).toBeNull();
     const metrics = await fetch(`${mcns.url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/dns_queries_total\{type="\w+",rcode="FORMERR"\} [1-9]/);
+    expect(metrics).toMatch(/dns_queries_total\{type="A",rcode="NOERROR"\} [1-9]/);
+    expect(metrics).toMatch(/dns_query_duration_seconds_count [1-9]/);
+    expect(metrics).toContain(`dns_zone_records{zone="${ZONE}"} 1`);
+  });
+
+  it("sheds TCP connections above max_tcp_connections instead of queueing them", async () => {
+    const open = async () => {
+      const socket = createConnection(mcns.dnsPort, "127.0.0.1");
+      socket.on("error", () => {});
+      await once(socket, "connect");
+      return socket;
+    };
+    const held = [await open(), await open()];
+    const extra = await open();
+    await once(extra, "close"); // closed by the server at once
+    for (const s of held) s.destroy();
+    const metrics = await fetch(`${mcns.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/dns_shed_total [1-9]/);
   });
 });

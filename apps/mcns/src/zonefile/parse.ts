@@ -1,0 +1,201 @@
+// RFC 1035 section 5 master files (zone files), as the old CoreDNS-based MCNS served them: $ORIGIN,
+// $TTL, comments, parentheses across lines, quoted strings with escapes, "@", relative names, an
+// omitted owner (the previous one), TTL and class in either order. Errors name the file and line.
+import type { RecordData } from "../store/record.js";
+
+export interface ZoneFileRecord {
+  line: number;
+  /** Fully qualified, lower case, no trailing dot. */
+  name: string;
+  /** undefined: no TTL in the file ($TTL or the previous record's TTL applies, else the zone default). */
+  ttl?: number;
+  /** SOA records are reported so the importer can say it skipped them. */
+  data: RecordData | { type: "SOA" };
+}
+
+export class ZoneFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    message: string,
+  ) {
+    super(`${file}:${line}: ${message}`);
+    this.name = "ZoneFileError";
+  }
+}
+
+interface Entry {
+  line: number;
+  /** The line began with white space: the owner is the previous one. */
+  blankOwner: boolean;
+  tokens: { text: string; quoted: boolean }[];
+}
+
+/** Splits the text into entries (one per logical line, parentheses joined), tokens unquoted. */
+function entries(text: string, file: string): Entry[] {
+  const out: Entry[] = [];
+  let current: Entry | undefined;
+  let depth = 0;
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (depth === 0) current = { line: i + 1, blankOwner: /^[ \t]/.test(line), tokens: [] };
+    let p = 0;
+    while (p < line.length) {
+      const c = line[p]!;
+      if (c === " " || c === "\t") p++;
+      else if (c === ";") break;
+      else if (c === "(") {
+        depth++;
+        p++;
+      } else if (c === ")") {
+        if (depth === 0) throw new ZoneFileError(file, i + 1, "')' without '('");
+        depth--;
+        p++;
+      } else if (c === '"') {
+        let s = "";
+        p++;
+        for (;;) {
+          if (p >= line.length) throw new ZoneFileError(file, i + 1, "unterminated quoted string");
+          const d = line[p]!;
+          if (d === '"') break;
+          if (d === "\\") {
+            const digits = /^\d{3}/.exec(line.slice(p + 1));
+            if (digits) {
+              s += String.fromCharCode(Number(digits[0]));
+              p += 4;
+            } else {
+              s += line[p + 1] ?? "";
+              p += 2;
+            }
+          } else {
+            s += d;
+            p++;
+          }
+        }
+        p++;
+        current!.tokens.push({ text: s, quoted: true });
+      } else {
+        const m = /^[^\s;()"]+/.exec(line.slice(p))!;
+        current!.tokens.push({ text: m[0], quoted: false });
+        p += m[0].length;
+      }
+    }
+    if (depth === 0 && current && current.tokens.length > 0) out.push(current);
+  }
+  if (depth > 0) throw new ZoneFileError(file, current?.line ?? lines.length, "'(' is never closed");
+  return out;
+}
+
+const CLASSES = new Set(["IN", "CH", "HS", "CS"]);
+const TYPES = new Set(["A", "AAAA", "CNAME", "TXT", "SRV", "MX", "NS", "CAA", "SOA"]);
+
+/** TTLs as seconds or BIND's units: "3600", "1h", "1h30m", "2d". */
+function parseTtl(text: string): number | undefined {
+  if (/^\d+$/.test(text)) return Number(text);
+  if (!/^(\d+[smhdw])+$/i.test(text)) return undefined;
+  const unit: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+  let total = 0;
+  for (const [, n, u] of text.matchAll(/(\d+)([smhdw])/gi)) total += Number(n) * unit[u!.toLowerCase()]!;
+  return total;
+}
+
+export function parseZoneFile(text: string, file: string, origin?: string): ZoneFileRecord[] {
+  let currentOrigin = origin?.toLowerCase().replace(/\.$/, "");
+  let defaultTtl: number | undefined;
+  let lastTtl: number | undefined;
+  let owner: string | undefined;
+  const out: ZoneFileRecord[] = [];
+
+  for (const entry of entries(text, file)) {
+    const fail = (message: string): never => {
+      throw new ZoneFileError(file, entry.line, message);
+    };
+    const absolute = (name: string): string => {
+      if (name === "@") return currentOrigin ?? fail("'@' used before $ORIGIN is known (pass --zone)");
+      if (name.endsWith(".")) return name.slice(0, -1).toLowerCase();
+      if (currentOrigin === undefined) fail(`relative name "${name}" before $ORIGIN is known (pass --zone)`);
+      return `${name}.${currentOrigin}`.toLowerCase();
+    };
+    const tokens = entry.tokens.map((t) => t.text);
+    const first = tokens[0]!;
+    if (!entry.tokens[0]!.quoted && first.startsWith("$")) {
+      const directive = first.toUpperCase();
+      if (directive === "$ORIGIN") currentOrigin = absolute(tokens[1] ?? fail("$ORIGIN needs a name"));
+      else if (directive === "$TTL") {
+        defaultTtl = parseTtl(tokens[1] ?? "") ?? fail(`$TTL "${tokens[1] ?? ""}" is not a TTL`);
+      } else fail(`${first} is not supported (only $ORIGIN and $TTL)`);
+      continue;
+    }
+
+    let rest = entry.tokens;
+    if (!entry.blankOwner) {
+      owner = absolute(first);
+      rest = rest.slice(1);
+    } else if (owner === undefined) fail("the first record needs an owner name");
+    let ttl: number | undefined;
+    while (rest.length > 0 && !rest[0]!.quoted) {
+      const word = rest[0]!.text;
+      const asTtl = parseTtl(word);
+      if (asTtl !== undefined && ttl === undefined) ttl = asTtl;
+      else if (CLASSES.has(word.toUpperCase())) {
+        if (word.toUpperCase() !== "IN") fail(`class ${word.toUpperCase()} is not supported (only IN)`);
+      } else break;
+      rest = rest.slice(1);
+    }
+    const type = rest[0]?.text.toUpperCase() ?? fail("missing record type");
+    if (!TYPES.has(type))
+      fail(`record type ${type} is not supported (A, AAAA, CNAME, TXT, SRV, MX, NS, CAA)`);
+    const args = rest.slice(1);
+    const words = args.map((t) => t.text);
+    const need = (n: number) => {
+      if (args.length !== n) fail(`${type} needs ${n} value${n > 1 ? "s" : ""}, got ${args.length}`);
+    };
+    const num = (text: string, what: string): number =>
+      /^\d+$/.test(text) ? Number(text) : fail(`${what} "${text}" is not a number`);
+    const effectiveTtl = ttl ?? defaultTtl ?? lastTtl;
+    if (ttl !== undefined) lastTtl = ttl;
+
+    let data: ZoneFileRecord["data"];
+    switch (type) {
+      case "SOA":
+        need(7);
+        data = { type: "SOA" };
+        if (currentOrigin === undefined) currentOrigin = owner;
+        break;
+      case "A":
+      case "AAAA":
+        need(1);
+        data = { type, address: words[0]! };
+        break;
+      case "CNAME":
+      case "NS":
+        need(1);
+        data = { type, target: absolute(words[0]!) };
+        break;
+      case "MX":
+        need(2);
+        data = { type: "MX", preference: num(words[0]!, "preference"), exchange: absolute(words[1]!) };
+        break;
+      case "SRV":
+        need(4);
+        data = {
+          type: "SRV",
+          priority: num(words[0]!, "priority"),
+          weight: num(words[1]!, "weight"),
+          port: num(words[2]!, "port"),
+          target: words[3] === "." ? "." : absolute(words[3]!),
+        };
+        break;
+      case "TXT":
+        if (args.length === 0) fail("TXT needs at least one string");
+        data = { type: "TXT", strings: words };
+        break;
+      default: // CAA
+        need(3);
+        data = { type: "CAA", flags: num(words[0]!, "flags"), tag: words[1]!, value: words[2]! };
+    }
+    out.push({ line: entry.line, name: owner!, ttl: effectiveTtl, data });
+  }
+  return out;
+}
