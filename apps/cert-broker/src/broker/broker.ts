@@ -249,7 +249,9 @@ export class Broker {
     },
   ): CertificateRecord {
     const { store, files } = this.#o;
-    const lifetime = issued.notAfter.getTime() - issued.notBefore.getTime();
+    // The lifetime counts from now: the local CA backdates notBefore a little for clock skew.
+    const start = Math.max(meta.now.getTime(), issued.notBefore.getTime());
+    const lifetime = issued.notAfter.getTime() - start;
     const jitter = Math.random() * this.#o.renewJitter * lifetime;
     const record: CertificateRecord = {
       serial: issued.serial,
@@ -266,7 +268,7 @@ export class Broker {
       fingerprint: issued.fingerprint,
       certPem: issued.certPem,
       chainPem: issued.chainPem,
-      renewAt: new Date(issued.notBefore.getTime() + (lifetime * 2) / 3 - jitter),
+      renewAt: new Date(start + (lifetime * 2) / 3 - jitter),
       renewalFailures: 0,
       expiringNotified: false,
     };

@@ -81,7 +81,7 @@ export class RenewalScheduler {
     }
     const now = clock.now();
     for (const cert of store.current()) {
-      const lifetime = cert.notAfter.getTime() - cert.notBefore.getTime();
+      const lifetime = cert.notAfter.getTime() - Math.max(cert.notBefore.getTime(), cert.issuedAt.getTime());
       const left = cert.notAfter.getTime() - now.getTime();
       if (cert.expiringNotified || left > lifetime * this.#o.expiringFraction) continue;
       await events.expiring(cert, now);
