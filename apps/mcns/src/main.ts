@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
 // mcns: authoritative DNS over a SQLite record store, with a record API. This file only wires the
 // parts together; `mcns import <zonefile>` loads an RFC 1035 master file into the store.
 import { parseArgs } from "node:util";
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ app: APP, level: config.log.level, node: config.events.node });
   const started = performance.now();
   const store = new RecordStore(config.database.path, config.zones);
-  const index = new ZoneIndex(store.zones(), store.all());
+  const index = new ZoneIndex(store.zones(), store.forIndex());
   store.onChange = (change) => index.apply(change);
   logger.info(
     {

@@ -2,7 +2,7 @@
 // copying those bytes and patching the id, the RD flag and the question's case (responder.ts).
 // The answer follows RFC 1034 4.3.2 and RFC 2308: AA; NXDOMAIN or NODATA with the zone's SOA in the
 // authority section; CNAMEs chased inside our zones; referrals below delegated names.
-import type { DnsRecord, Zone } from "../store/record.js";
+import type { Zone } from "../store/record.js";
 import {
   FLAG_AA,
   FLAG_QR,
@@ -14,7 +14,7 @@ import {
   TYPE_ANY,
   writeRdata,
 } from "./wire.js";
-import type { IndexedZone, ZoneIndex } from "./zone-index.js";
+import { type IndexedRecord, type IndexedZone, ofType, type ZoneIndex } from "./zone-index.js";
 
 const MAX_CNAME_HOPS = 8;
 const MAX_CACHED = 200_000;
@@ -92,8 +92,8 @@ export function buildAnswer(index: ZoneIndex, key: string, qtype: number): Answe
     if (cut) {
       // Below a zone cut: refer to the child's name servers (RFC 1034 4.3.2 step 3b), not authoritative.
       if (hop === 0) aa = false;
-      const ns = index.node(cut)!.rrsets.get(TYPE.NS)!;
-      authority.push(...rrset(ns));
+      const ns = ofType(index.node(cut), "NS");
+      authority.push(...rrset(cut, ns));
       for (const r of ns) if (r.data.type === "NS") additional.push(...glue(index, r.data.target, cut));
       break;
     }
@@ -103,7 +103,7 @@ export function buildAnswer(index: ZoneIndex, key: string, qtype: number): Answe
       authority.push(soa(zone.zone, true));
       break;
     }
-    const sets = recordsAt(node.rrsets, current === zone.key ? zone.zone : undefined);
+    const sets = recordsAt(current, node.records, current === zone.key ? zone.zone : undefined);
     const wanted = qtype === TYPE_ANY ? [...sets.values()].flat() : sets.get(qtype);
     if (wanted && wanted.length > 0) {
       answer.push(...wanted.map((rr) => ({ ...rr, owner: current })));
@@ -138,10 +138,10 @@ export function buildAnswer(index: ZoneIndex, key: string, qtype: number): Answe
 }
 
 /** An RRset as written records, all with the smallest TTL among them (RFC 2181 5.2). */
-function rrset(records: DnsRecord[]): Rr[] {
+function rrset(owner: string, records: IndexedRecord[]): Rr[] {
   const ttl = Math.min(...records.map((r) => r.ttl));
   return records.map((r) => ({
-    owner: nameKey(r.name),
+    owner,
     type: TYPE[r.data.type],
     ttl,
     write: (w: MessageWriter) => writeRdata(w, r.data),
@@ -150,7 +150,7 @@ function rrset(records: DnsRecord[]): Rr[] {
 }
 
 /** The RRsets at a name by type, with the SOA and NS records of the zone at its apex. */
-function recordsAt(rrsets: Map<number, DnsRecord[]>, apexOf: Zone | undefined): Map<number, Rr[]> {
+function recordsAt(owner: string, records: IndexedRecord[], apexOf: Zone | undefined): Map<number, Rr[]> {
   const out = new Map<number, Rr[]>();
   if (apexOf) {
     out.set(TYPE.SOA, [soa(apexOf, false)]);
@@ -164,10 +164,13 @@ function recordsAt(rrsets: Map<number, DnsRecord[]>, apexOf: Zone | undefined): 
       })),
     );
   }
-  for (const [type, records] of rrsets) {
+  const byType = new Map<number, IndexedRecord[]>();
+  for (const r of records) {
+    const type = TYPE[r.data.type];
     if (apexOf && type === TYPE.NS) continue; // the apex NS set comes from the config
-    if (records.length > 0) out.set(type, rrset(records));
+    byType.set(type, [...(byType.get(type) ?? []), r]);
   }
+  for (const [type, set] of byType) out.set(type, rrset(owner, set));
   return out;
 }
 
@@ -193,7 +196,7 @@ function soa(zone: Zone, negative: boolean): Rr {
 function delegation(index: ZoneIndex, key: string, zone: IndexedZone): string | undefined {
   let cut: string | undefined;
   for (let k = key; k !== zone.key && k !== ""; k = parentKey(k)) {
-    if (index.node(k)?.rrsets.get(TYPE.NS)?.length) cut = k;
+    if (ofType(index.node(k), "NS").length > 0) cut = k;
   }
   return cut;
 }
@@ -202,9 +205,9 @@ function delegation(index: ZoneIndex, key: string, zone: IndexedZone): string | 
 function glue(index: ZoneIndex, target: string, cut: string): Rr[] {
   const key = nameKey(target);
   if (!key.endsWith(cut)) return [];
-  const sets = index.node(key)?.rrsets;
-  return [TYPE.A, TYPE.AAAA].flatMap((type) => {
-    const records = sets?.get(type);
-    return records?.length ? rrset(records) : [];
+  const node = index.node(key);
+  return (["A", "AAAA"] as const).flatMap((type) => {
+    const records = ofType(node, type);
+    return records.length ? rrset(key, records) : [];
   });
 }

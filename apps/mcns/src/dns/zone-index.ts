@@ -2,13 +2,23 @@
 // records grouped by type. Built from SQLite at start and updated inside the transaction that commits
 // a change (RecordStore.onChange), so DNS serves a change as soon as the API call returns.
 
-import type { DnsRecord, Zone } from "../store/record.js";
+import type { DnsRecord, RecordData, Zone } from "../store/record.js";
 import type { Change } from "../store/records.js";
-import { nameKey, parentKey, TYPE } from "./wire.js";
+import { nameKey, parentKey } from "./wire.js";
+
+/** What DNS needs of a record; kept small, since the index holds every record in memory. */
+export interface IndexedRecord {
+  id: string;
+  ttl: number;
+  data: RecordData;
+}
+
+/** A record as the index takes it (a DnsRecord will do). */
+export type IndexInput = Pick<DnsRecord, "id" | "zone" | "name" | "ttl" | "data">;
 
 export interface NameNode {
-  /** Records at this name by DNS type number; SOA and apex NS come from the zone instead. */
-  rrsets: Map<number, DnsRecord[]>;
+  /** Records at this name, all types (a plain array: far smaller than a map per name). */
+  records: IndexedRecord[];
   /** Child names: a name with children and no records exists (an empty non-terminal, RFC 8020). */
   descendants: number;
 }
@@ -25,7 +35,7 @@ export class ZoneIndex {
   /** Raised on every change, so answers cached before it are rebuilt. */
   generation = 0;
 
-  constructor(zones: Zone[], records: Iterable<DnsRecord>) {
+  constructor(zones: Zone[], records: Iterable<IndexInput>) {
     for (const zone of zones) this.setZone(zone);
     for (const record of records) this.#add(record);
   }
@@ -33,7 +43,7 @@ export class ZoneIndex {
   setZone(zone: Zone): void {
     const key = nameKey(zone.name);
     this.#zones.set(key, { zone, key });
-    if (!this.#nodes.has(key)) this.#nodes.set(key, { rrsets: new Map(), descendants: 0 });
+    if (!this.#nodes.has(key)) this.#nodes.set(key, { records: [], descendants: 0 });
     this.generation++;
   }
 
@@ -60,13 +70,13 @@ export class ZoneIndex {
     return this.#counts;
   }
 
-  #add(record: DnsRecord): void {
+  #add(record: IndexInput): void {
     const key = nameKey(record.name);
     const zoneKey = nameKey(record.zone);
     if (!this.#zones.has(zoneKey)) return;
     let node = this.#nodes.get(key);
     if (!node) {
-      node = { rrsets: new Map(), descendants: 0 };
+      node = { records: [], descendants: 0 };
       this.#nodes.set(key, node);
       // `descendants` counts direct children: create missing parents up to the first that exists
       // (the apex always does).
@@ -76,13 +86,10 @@ export class ZoneIndex {
           up.descendants++;
           break;
         }
-        this.#nodes.set(k, { rrsets: new Map(), descendants: 1 });
+        this.#nodes.set(k, { records: [], descendants: 1 });
       }
     }
-    const type = TYPE[record.data.type];
-    const set = node.rrsets.get(type);
-    if (set) set.push(record);
-    else node.rrsets.set(type, [record]);
+    node.records.push({ id: record.id, ttl: record.ttl, data: record.data });
     this.#counts.set(record.zone, (this.#counts.get(record.zone) ?? 0) + 1);
   }
 
@@ -90,20 +97,22 @@ export class ZoneIndex {
     const key = nameKey(record.name);
     const zoneKey = nameKey(record.zone);
     const node = this.#nodes.get(key);
-    const type = TYPE[record.data.type];
-    const set = node?.rrsets.get(type);
-    const at = set?.findIndex((r) => r.id === record.id) ?? -1;
-    if (!node || !set || at < 0) return;
-    set.splice(at, 1);
-    if (set.length === 0) node.rrsets.delete(type);
+    const at = node?.records.findIndex((r) => r.id === record.id) ?? -1;
+    if (!node || at < 0) return;
+    node.records.splice(at, 1);
     this.#counts.set(record.zone, (this.#counts.get(record.zone) ?? 1) - 1);
     // Drop names that no longer exist, up to the apex (which always exists).
     for (let k = key, n: NameNode | undefined = node; n && k !== zoneKey; ) {
-      if (n.rrsets.size > 0 || n.descendants > 0) break;
+      if (n.records.length > 0 || n.descendants > 0) break;
       this.#nodes.delete(k);
       k = parentKey(k);
       n = this.#nodes.get(k);
       if (n) n.descendants--;
     }
   }
+}
+
+/** The records of one type at a node. */
+export function ofType(node: NameNode | undefined, type: RecordData["type"]): IndexedRecord[] {
+  return node ? node.records.filter((r) => r.data.type === type) : [];
 }

@@ -131,10 +131,14 @@ export class RecordStore {
     return row && toRecord(row);
   }
 
-  /** Every record of a configured zone, for building the DNS index at start. */
-  *all(): IterableIterator<DnsRecord> {
-    for (const row of this.#db.prepare<[], RecordRow>("SELECT * FROM records").iterate()) {
-      if (this.#zones.has(row.zone)) yield toRecord(row);
+  /**
+   * Every record of a configured zone with only what DNS needs, for building the index at start:
+   * raw rows and no dates, so loading 100,000 records leaves little garbage behind.
+   */
+  *forIndex(): IterableIterator<Pick<DnsRecord, "id" | "zone" | "name" | "ttl" | "data">> {
+    const rows = this.#db.prepare("SELECT id, zone, name, ttl, data FROM records").raw().iterate();
+    for (const [id, zone, name, ttl, data] of rows as Iterable<[string, string, string, number, string]>) {
+      if (this.#zones.has(zone)) yield { id, zone, name, ttl, data: JSON.parse(data) as RecordData };
     }
   }
 
