@@ -4,7 +4,10 @@
 // entries still "started" or "compensating" are the steps that may have half happened.
 import type { ServiceDefinition } from "@mcp/mcdsl/servicedef";
 import type { Database } from "@mcp/mcdsl/sqlite";
-import { ulid } from "ulidx";
+import { monotonicFactory } from "ulidx";
+
+// Monotonic: deploys begun in the same millisecond still sort in the order they began.
+const ulid = monotonicFactory();
 
 export type DeployKind = "deploy" | "start" | "stop" | "restart";
 export type DeployOutcome = "in_progress" | "completed" | "rolled_back";

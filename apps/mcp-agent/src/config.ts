@@ -1,0 +1,73 @@
+// The agent's configuration file (TOML), loaded through mcdsl/config: `$MCP_AGENT_*` variables
+// override keys, `$PORT` overrides the API's listen port. Every key is in config.example.toml.
+import { hostname } from "node:os";
+import { defaultPaths, listenAddress, loadConfig, section, z } from "@mcp/mcdsl/config";
+
+export const APP = "mcp-agent";
+
+const paths = defaultPaths(APP);
+const port = z.number().int().min(1).max(65535);
+
+const registrySchema = z.object({
+  /** As in image references: "mcr.metacircular.net" or "host:port". */
+  host: z.string().min(1),
+  username: z.string().optional(),
+  /** A file holding the password (mode 0600). */
+  password_file: z.string().optional(),
+  /** A file holding an access token, sent as the password of `username` (default "token"). */
+  token_file: z.string().optional(),
+  /** PEM CA bundle for the registry's TLS certificate (e.g. the platform's root CA). */
+  ca_file: z.string().optional(),
+  /** Plain HTTP or unverified TLS; for test registries only. */
+  insecure: z.boolean().default(false),
+});
+
+export const configSchema = z.object({
+  server: section({
+    /** TCP address of the API (Connect, gRPC, gRPC-Web, REST, /healthz, /readyz, /metrics). */
+    listen: listenAddress("api", { main: true }).default("127.0.0.1:9444"),
+    /** Optional Unix socket serving the same API. */
+    socket: z.string().optional(),
+    tls_cert_file: z.string().optional(),
+    tls_key_file: z.string().optional(),
+  }),
+  auth: section({
+    /** Static token file (`mcp token create` writes entries); mutations need the admin role. */
+    tokens_file: z.string().default(`${paths.configDir}/tokens.toml`),
+  }),
+  database: section({
+    path: z.string().default(`${paths.dataDir}/registry.db`),
+  }),
+  node: section({
+    /** This node's name, as definitions' `node` field names it; default the host name. */
+    name: z.string().default(hostname()),
+  }),
+  events: section({
+    /** NATS servers; empty: no events are published. */
+    servers: z.array(z.string()).default([]),
+  }),
+  ports: section({
+    /** Host ports are leased from min..max (inclusive), skipping the kernel's ephemeral range. */
+    min: port.default(10000),
+    max: port.default(60000),
+  }),
+  podman: section({
+    binary: z.string().default("podman"),
+    /** Defaults for components that do not set their own. */
+    network: z.string().default("mcpnet"),
+    user: z.string().default("0:0"),
+    restart: z.string().default("unless-stopped"),
+    /** Seconds podman waits after SIGTERM before SIGKILL when stopping a container. */
+    stop_timeout: z.number().int().min(0).max(3600).default(10),
+  }),
+  registries: z.array(registrySchema).default([]),
+  log: section({
+    level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+  }),
+});
+
+export type AgentConfig = z.output<typeof configSchema>;
+
+export function loadAgentConfig(path: string | undefined): AgentConfig {
+  return loadConfig({ app: APP, schema: configSchema, path });
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// mcp-agent: the node agent. This file only wires the parts together.
+import { parseArgs } from "node:util";
+import { loadStaticAuthenticator } from "@mcp/mcdsl/auth";
+import { ConfigError } from "@mcp/mcdsl/config";
+import { connectEvents, type EventBus } from "@mcp/mcdsl/events";
+import { createLogger } from "@mcp/mcdsl/log";
+import { closeOnSignals, serve } from "@mcp/mcdsl/server";
+import { agentRoutes } from "./api/agent-service.js";
+import { APP, loadAgentConfig } from "./config.js";
+import { PortAllocator } from "./ports/allocator.js";
+import { leaseOwnerAlive } from "./ports/reclaim.js";
+import { Podman } from "./runtime/podman.js";
+import { PrivateDir } from "./runtime/private-dir.js";
+import { RegistryAuth, RegistryAuthError } from "./runtime/registry-auth.js";
+import { StatusReader } from "./status/observe.js";
+import { Registry } from "./store/registry.js";
+
+async function main(): Promise<void> {
+  const startTime = new Date();
+  const { values } = parseArgs({ options: { config: { type: "string", short: "c" } } });
+  const config = loadAgentConfig(values.config);
+  const logger = createLogger({ app: APP, level: config.log.level, node: config.node.name });
+
+  const registry = new Registry(config.database.path);
+  const authDir = new PrivateDir(APP);
+  const registryAuth = new RegistryAuth(
+    config.registries.map((r) => ({
+      host: r.host,
+      username: r.username,
+      passwordFile: r.password_file,
+      tokenFile: r.token_file,
+      caFile: r.ca_file,
+      insecure: r.insecure,
+    })),
+    authDir,
+  );
+  const podman = new Podman({ binary: config.podman.binary, registryAuth });
+  const portRange = { min: config.ports.min, max: config.ports.max };
+  const allocator = new PortAllocator(registry.leases, { range: portRange });
+
+  // Leases whose owner is gone (a crash between lease and commit, a retired version) go back to
+  // the pool. Crashed deploys keep theirs: their recovery decides (the saga, issue 7).
+  for (const lease of allocator.reclaim(leaseOwnerAlive(registry))) {
+    logger.info(
+      { port: lease.hostPort, service: lease.service, deployId: lease.deployId },
+      "reclaimed port lease",
+    );
+  }
+  try {
+    await podman.ensureNetwork(config.podman.network);
+  } catch (err) {
+    logger.error({ err: (err as Error).message }, "cannot create the default network; deploys will fail");
+  }
+
+  let bus: EventBus | undefined;
+  if (config.events.servers.length > 0) {
+    bus = await connectEvents({
+      servers: config.events.servers,
+      name: APP,
+      app: APP,
+      node: config.node.name,
+    });
+    await bus.ensureStream();
+  }
+
+  const status = new StatusReader(registry, podman);
+  const tls =
+    config.server.tls_cert_file && config.server.tls_key_file
+      ? { certFile: config.server.tls_cert_file, keyFile: config.server.tls_key_file }
+      : undefined;
+  const server = await serve({
+    routes: agentRoutes({
+      registry,
+      status,
+      node: {
+        name: config.node.name,
+        startTime,
+        portRange,
+        registry,
+        podman,
+        status,
+        eventsConnected: () => bus !== undefined,
+      },
+    }),
+    listen: config.server.listen,
+    socket: config.server.socket ? { path: config.server.socket } : undefined,
+    tls,
+    auth: { authenticator: loadStaticAuthenticator(config.auth.tokens_file), policy: {} },
+    logger,
+    readiness: () => registry.open,
+  });
+  logger.info(
+    { url: server.url, socket: server.addresses.socket, registries: registryAuth.hosts, ports: portRange },
+    "serving",
+  );
+
+  closeOnSignals(logger, [
+    () => server.close(),
+    () => bus?.close(),
+    () => podman.close(),
+    () => authDir.close(),
+    () => registry.close(),
+  ]);
+}
+
+main().catch((err: unknown) => {
+  // Config mistakes get their own message (file:line: key: problem), without a stack trace.
+  const message =
+    err instanceof ConfigError || err instanceof RegistryAuthError || err instanceof RangeError
+      ? err.message
+      : err instanceof Error
+        ? (err.stack ?? err.message)
+        : String(err);
+  process.stderr.write(`${APP}: ${message}\n`);
+  process.exit(1);
+});
