@@ -1,0 +1,149 @@
+// Zero-drop cut-over: a steady load of HTTPS requests runs through the real proxy while SetBackend
+// moves the route from the old backend to the new one and the old backend then shuts down, as a
+// deploy does. Not one request may fail, and every request started after the switch returned
+// must be served by the new backend.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { Agent, request } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RouteMode } from "@mcp/proto/mcproxy/v1/route_pb.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  eventually,
+  freePort,
+  type ProxyProcess,
+  startHttpBackend,
+  startProxy,
+  startTlsBackend,
+} from "./harness.js";
+import { createPki, type Pki } from "./pki.js";
+
+let dir: string;
+let pki: Pki;
+let proxy: ProxyProcess;
+let port: number;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "mcproxy-cutover-"));
+  pki = createPki(join(dir, "pki"));
+  proxy = await startProxy(join(dir, "proxy"), { certDir: pki.dir });
+  port = await freePort();
+});
+
+afterAll(async () => {
+  await proxy?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Outcome {
+  startedAt: number;
+  backend?: string;
+  error?: string;
+}
+
+/** `workers` loops of GET requests until stop() is called; every outcome is recorded. */
+function steadyLoad(hostname: string, agent: Agent, workers: number) {
+  const outcomes: Outcome[] = [];
+  let running = true;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const outcome: Outcome = { startedAt: performance.now() };
+      outcomes.push(outcome);
+      const req = request(
+        { host: "127.0.0.1", port, servername: hostname, path: "/", headers: { host: hostname }, agent },
+        (res) => {
+          let body = "";
+          res.on("data", (c) => {
+            body += c;
+          });
+          res.on("end", () => {
+            if (res.statusCode === 200) outcome.backend = (JSON.parse(body) as { backend: string }).backend;
+            else outcome.error = `status ${res.statusCode}: ${body}`;
+            resolve();
+          });
+        },
+      );
+      req.on("error", (err) => {
+        outcome.error = err.message;
+        resolve();
+      });
+      req.end();
+    });
+  const loops = Array.from({ length: workers }, async () => {
+    while (running) await one();
+  });
+  return {
+    outcomes,
+    served: (name: string) => outcomes.filter((o) => o.backend === name).length,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+async function cutOver(mode: "l4" | "l7", keepAlive: boolean) {
+  const hostname = `${mode}.cutover.test`;
+  pki.issue(hostname);
+  const start =
+    mode === "l4"
+      ? (name: string) =>
+          startTlsBackend(name, join(pki.dir, `${hostname}.pem`), join(pki.dir, `${hostname}.key`))
+      : (name: string) => startHttpBackend(name);
+  const oldBackend = await start("old");
+  const newBackend = await start("new");
+  const { route } = await proxy.client.addRoute({
+    route: {
+      listenerPort: port,
+      hostname,
+      mode: mode === "l4" ? RouteMode.L4 : RouteMode.L7,
+      backends: [{ address: oldBackend.address }],
+      owner: "deploy",
+    },
+  });
+  // Finite maxSockets would make Node reuse a socket for a queued request even without keep-alive.
+  const agent = new Agent({
+    keepAlive,
+    maxSockets: keepAlive ? 8 : Number.POSITIVE_INFINITY,
+    ca: readFileSync(pki.rootFile),
+  });
+  const load = steadyLoad(hostname, agent, 6);
+  await eventually(async () => load.served("old") >= 100, 30_000);
+
+  await proxy.client.setBackend({
+    id: route!.id,
+    owner: "deploy",
+    backends: [{ address: newBackend.address }],
+    drainTimeout: { seconds: 10n },
+  });
+  const switchedAt = performance.now();
+  await eventually(async () => load.served("new") >= 100, 30_000);
+  // The deploy stops the old version once its connections have drained.
+  await eventually(
+    async () => (await proxy.client.getRoute({ id: route!.id })).route?.draining.length === 0,
+    15_000,
+  );
+  await oldBackend.close();
+  const before = load.served("new");
+  await eventually(async () => load.served("new") >= before + 100, 30_000);
+  await load.stop();
+  agent.destroy();
+  await newBackend.close();
+  return { outcomes: load.outcomes, switchedAt };
+}
+
+describe("SetBackend under steady load", () => {
+  it("L7 with keep-alive clients: no request fails, new requests go to the new backend at once", async () => {
+    const { outcomes, switchedAt } = await cutOver("l7", true);
+    expect(outcomes.filter((o) => o.error)).toEqual([]);
+    expect(outcomes.filter((o) => o.startedAt > switchedAt && o.backend === "old")).toEqual([]);
+    expect(outcomes.length).toBeGreaterThan(300);
+  });
+
+  it("L4 with a connection per request: no connection fails", async () => {
+    const { outcomes, switchedAt } = await cutOver("l4", false);
+    expect(outcomes.filter((o) => o.error)).toEqual([]);
+    expect(outcomes.filter((o) => o.startedAt > switchedAt && o.backend === "old")).toEqual([]);
+    expect(outcomes.length).toBeGreaterThan(300);
+  });
+});
