@@ -5,6 +5,7 @@ import type { AuthPolicy } from "@mcp/mcdsl/auth";
 import { CertService } from "@mcp/proto/certbroker/v1/service_pb.js";
 import type { Broker } from "../broker/broker.js";
 import type { Clock } from "../broker/clock.js";
+import { normalizeHostname } from "../policy/hostnames.js";
 import type { CertFiles } from "../store/cert-files.js";
 import { connectErrors, keyTypeFrom, reasonFrom, statusFrom, toMessage, toTrustAnchor } from "./convert.js";
 
@@ -63,7 +64,7 @@ export function certServiceRoutes(broker: Broker, files: CertFiles, clock: Clock
           const limit = Math.min(req.pageSize || DEFAULT_PAGE, MAX_PAGE);
           const certs = broker.list({
             service: req.service || undefined,
-            hostname: req.hostname ? req.hostname.toLowerCase().replace(/\.$/, "") : undefined,
+            hostname: req.hostname ? normalizeHostname(req.hostname) : undefined,
             status: statusFrom(req.status),
             limit: limit + 1,
             after: req.pageToken ? decodePageToken(req.pageToken) : undefined,

@@ -276,9 +276,10 @@ export class Broker {
     failpoint("after-key");
     store.insert(record, meta.supersedes);
     failpoint("after-row");
-    files.publish({ ...record, hostnames: record.hostnames.slice(0, 1) }, issued.keyPem);
-    failpoint("mid-publish");
-    files.publish(record, issued.keyPem);
+    for (const [i, hostname] of record.hostnames.entries()) {
+      if (i === 1) failpoint("mid-publish");
+      files.publishHostname(hostname, record, issued.keyPem);
+    }
     // A superseded certificate stays valid until it expires, but nothing serves it any more.
     for (const serial of meta.supersedes) files.deleteKey(serial);
     return record;

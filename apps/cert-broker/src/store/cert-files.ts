@@ -58,17 +58,20 @@ export class CertFiles {
       .map((n) => n.slice(0, -4));
   }
 
-  /**
-   * Replaces every hostname's files with this certificate. Each file is replaced whole; the key goes
-   * first so a reader that finds the new leaf finds its key too. Readers reload on mcp.cert.*.
-   */
+  /** Replaces every hostname's files with this certificate (see publishHostname). */
   publish(cert: Publishable, keyPem: string): void {
-    for (const hostname of cert.hostnames) {
-      const p = this.paths(hostname);
-      writeFileAtomic(p.keyFile, keyPem, 0o600);
-      writeFileAtomic(p.chainFile, cert.chainPem);
-      writeFileAtomic(p.certFile, cert.certPem);
-    }
+    for (const hostname of cert.hostnames) this.publishHostname(hostname, cert, keyPem);
+  }
+
+  /**
+   * Replaces one hostname's files. Each file is replaced whole; the key goes first so a reader that
+   * finds the new leaf finds its key too. Readers reload on mcp.cert.*.
+   */
+  publishHostname(hostname: string, cert: Publishable, keyPem: string): void {
+    const p = this.paths(hostname);
+    writeFileAtomic(p.keyFile, keyPem, 0o600);
+    writeFileAtomic(p.chainFile, cert.chainPem);
+    writeFileAtomic(p.certFile, cert.certPem);
   }
 
   /** Whether `hostname`'s published files hold this certificate and its key. */
