@@ -24,16 +24,20 @@ async function main(): Promise<void> {
 
   const registry = new Registry(config.database.path);
   const authDir = new PrivateDir(APP);
-  const registryAuth = new RegistryAuth(
-    config.registries.map((r) => ({
-      host: r.host,
-      username: r.username,
-      passwordFile: r.password_file,
-      tokenFile: r.token_file,
-      caFile: r.ca_file,
-      insecure: r.insecure,
-    })),
-    authDir,
+  const registryAuth = withCleanup(
+    () =>
+      new RegistryAuth(
+        config.registries.map((r) => ({
+          host: r.host,
+          username: r.username,
+          passwordFile: r.password_file,
+          tokenFile: r.token_file,
+          caFile: r.ca_file,
+          insecure: r.insecure,
+        })),
+        authDir,
+      ),
+    () => authDir.close(),
   );
   const podman = new Podman({ binary: config.podman.binary, registryAuth });
   const portRange = { min: config.ports.min, max: config.ports.max };
@@ -102,6 +106,16 @@ async function main(): Promise<void> {
     () => authDir.close(),
     () => registry.close(),
   ]);
+}
+
+/** Runs fn; on a throw runs cleanup first (so a refused config leaves no private directory). */
+function withCleanup<T>(fn: () => T, cleanup: () => void): T {
+  try {
+    return fn();
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
 }
 
 main().catch((err: unknown) => {

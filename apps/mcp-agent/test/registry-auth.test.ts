@@ -15,6 +15,7 @@ const TOKEN = "mcr_0123456789abcdef";
 let registry: ImageRegistry;
 let image: string;
 const dirs: PrivateDir[] = [];
+const runtimes: Podman[] = [];
 
 beforeAll(async () => {
   registry = await startImageRegistry({ mcp: "s3cret pass", token: TOKEN });
@@ -23,6 +24,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  for (const runtime of runtimes) runtime.close();
   for (const dir of dirs) dir.close();
   try {
     execFileSync("podman", ["rmi", "--force", image], { stdio: "ignore" });
@@ -42,7 +44,9 @@ function runtimeWith(registries: RegistryConfig[]): { podman: Podman; dir: Priva
   const dir = new PrivateDir("mcp-agent-test-auth");
   dirs.push(dir);
   const auth = new RegistryAuth(registries, dir);
-  return { podman: new Podman({ registryAuth: auth }), dir, auth };
+  const podman = new Podman({ registryAuth: auth });
+  runtimes.push(podman);
+  return { podman, dir, auth };
 }
 
 function removeLocal(): void {

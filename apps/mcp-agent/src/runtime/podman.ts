@@ -36,7 +36,8 @@ export class Podman {
   readonly #cli: PodmanCli;
   readonly #auth: RegistryAuth | undefined;
   readonly #pullTimeoutMs: number;
-  readonly #envDir = new PrivateDir("mcp-agent-env");
+  // Made on the first create: a Podman that only pulls or inspects leaves nothing behind.
+  #envDir: PrivateDir | undefined;
   #envFiles = 0;
 
   constructor(options: PodmanOptions = {}) {
@@ -111,7 +112,9 @@ export class Podman {
         );
       }
     }
-    const envFile = this.#envDir.write(
+    this.#envDir ??= new PrivateDir("mcp-agent-env");
+    const envDir = this.#envDir;
+    const envFile = envDir.write(
       `${spec.name}-${++this.#envFiles}.env`,
       Object.entries(spec.env)
         .map(([k, v]) => `${k}=${v}\n`)
@@ -121,7 +124,7 @@ export class Podman {
       const { stdout } = await this.#cli.exec(createArgs(spec, envFile), { target: spec.name });
       return stdout.trim().split("\n").pop() ?? "";
     } finally {
-      this.#envDir.remove(envFile.slice(this.#envDir.path.length + 1));
+      envDir.remove(envFile.slice(envDir.path.length + 1));
     }
   }
 
@@ -202,7 +205,8 @@ export class Podman {
 
   /** Removes the private directory of env-files. */
   close(): void {
-    this.#envDir.close();
+    this.#envDir?.close();
+    this.#envDir = undefined;
   }
 }
 
