@@ -7,7 +7,8 @@ SHELL := /bin/bash
 NODE_MAJOR    := 24
 PNPM_VERSION  := 10.34.9
 TOOLS         := $(CURDIR)/.tools
-APT_PACKAGES  := nats-server podman runc busybox-static dnsutils dnsperf pebble openssl curl
+APT_PACKAGES  := nats-server podman runc busybox-static dnsutils dnsperf pebble openssl curl \
+                 docker-registry apache2-utils
 
 # Node 24 and pnpm installed into .tools/ come first; the system's are used when they suffice.
 export PATH := $(TOOLS)/node/bin:$(TOOLS)/pnpm/bin:$(CURDIR)/node_modules/.bin:$(PATH)
@@ -41,7 +42,7 @@ pnpm: node ## pnpm into .tools/pnpm
 deps: pnpm ## pnpm install (frozen lockfile)
 	@pnpm install --frozen-lockfile --reporter=silent && echo "deps: node_modules up to date"
 
-apt: ## Debian packages: nats-server, podman, runc, busybox-static, dnsutils, dnsperf
+apt: ## Debian packages: the platform's tools and the real peers tests run against (APT_PACKAGES)
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "apt: installing" $$missing; \
