@@ -59,7 +59,7 @@ export const configSchema = z.object({
     tcp_idle_timeout_ms: z.number().int().min(100).default(10_000),
     /** TCP connections beyond this are closed at once. */
     max_tcp_connections: z.number().int().min(1).default(1000),
-    /** Queries waiting for their answer to leave beyond this are dropped (load shedding). */
+    /** UDP answers queued for sending (libuv's queue); beyond this, queries are dropped (load shedding). */
     max_inflight: z.number().int().min(1).default(10_000),
   }),
   /** The zones MCNS is authoritative for. */

@@ -29,7 +29,6 @@ export class DnsServer {
   #udp?: UdpSocket;
   #tcp?: TcpServer;
   readonly #connections = new Set<Socket>();
-  #inflight = 0;
 
   constructor(private readonly options: DnsServerOptions) {}
 
@@ -66,16 +65,13 @@ export class DnsServer {
   }
 
   #onDatagram(udp: UdpSocket, msg: Buffer, port: number, address: string): void {
-    if (this.#inflight >= this.options.maxInflight) {
+    // Datagrams libuv could not send at once wait in its queue; past the limit, shed instead.
+    if (udp.getSendQueueCount() >= this.options.maxInflight) {
       this.options.stats.shed++;
       return;
     }
     const reply = this.#answer(msg, true);
-    if (!reply) return;
-    this.#inflight++;
-    udp.send(reply, port, address, () => {
-      this.#inflight--;
-    });
+    if (reply) udp.send(reply, port, address);
   }
 
   /** The responder never throws by design; should a bug make it, the query is dropped, not the process. */
