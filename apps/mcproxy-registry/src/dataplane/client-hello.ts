@@ -12,14 +12,20 @@ const EXT_SERVER_NAME = 0;
 /** Larger than any real ClientHello (post-quantum key shares included), small enough to buffer. */
 const MAX_HELLO_BYTES = 64 * 1024;
 const MAX_RECORD_BYTES = 16384 + 2048;
+const MAX_RECORDS = 64;
 
 class Malformed extends Error {}
 
-/** Parses what has arrived so far; "incomplete" means: wait for more bytes. */
+/**
+ * Parses what has arrived so far; "incomplete" means: wait for more bytes. Work is linear in the
+ * bytes given: fragments are joined once, and a hello in more than MAX_RECORDS records is refused
+ * (real clients use one or two; thousands of 1-byte records would only cost us CPU).
+ */
 export function parseClientHello(data: Buffer): HelloResult {
   const fragments: Buffer[] = [];
   let collected = 0;
   let offset = 0;
+  let helloLength = -1;
   for (;;) {
     if (data.length < offset + 5) return { status: "incomplete" };
     if (data[offset] !== RECORD_HANDSHAKE) {
@@ -30,15 +36,19 @@ export function parseClientHello(data: Buffer): HelloResult {
     if (length === 0 || length > MAX_RECORD_BYTES)
       return { status: "malformed", reason: "bad record length" };
     if (data.length < offset + 5 + length) return { status: "incomplete" };
+    if (fragments.length === MAX_RECORDS)
+      return { status: "malformed", reason: "hello split into too many records" };
     fragments.push(data.subarray(offset + 5, offset + 5 + length));
     collected += length;
     offset += 5 + length;
-    if (collected < 4) continue;
-    const handshake = fragments.length === 1 ? fragments[0]! : Buffer.concat(fragments);
-    if (handshake[0] !== HANDSHAKE_CLIENT_HELLO) return { status: "malformed", reason: "not a ClientHello" };
-    const helloLength = handshake.readUIntBE(1, 3);
-    if (helloLength > MAX_HELLO_BYTES) return { status: "malformed", reason: "ClientHello too large" };
-    if (collected < 4 + helloLength) continue;
+    if (helloLength < 0 && collected >= 4) {
+      const header = Buffer.concat(fragments, 4);
+      if (header[0] !== HANDSHAKE_CLIENT_HELLO) return { status: "malformed", reason: "not a ClientHello" };
+      helloLength = header.readUIntBE(1, 3);
+      if (helloLength > MAX_HELLO_BYTES) return { status: "malformed", reason: "ClientHello too large" };
+    }
+    if (helloLength < 0 || collected < 4 + helloLength) continue;
+    const handshake = fragments.length === 1 ? fragments[0]! : Buffer.concat(fragments, collected);
     try {
       return { status: "ok", serverName: serverName(handshake.subarray(4, 4 + helloLength)) };
     } catch (err) {

@@ -20,7 +20,10 @@ export function sniffConnection(
 ): void {
   const active = ctx.metrics.activeConnections.labels("sniffing");
   active.inc();
-  let buffered: Buffer | undefined;
+  // Bytes so far, in a buffer that doubles as needed: a client dribbling one byte per segment
+  // costs linear copying, not quadratic.
+  let store: Buffer = Buffer.allocUnsafe(0);
+  let size = 0;
   let done = false;
 
   const finish = () => {
@@ -52,12 +55,21 @@ export function sniffConnection(
     if (!done) fail("client_closed");
   };
   const onData = (chunk: Buffer) => {
-    buffered = buffered ? Buffer.concat([buffered, chunk]) : chunk;
-    const hello = parseClientHello(buffered);
-    if (hello.status === "incomplete") {
-      if (buffered.length > MAX_BUFFERED) fail("malformed", TlsAlert.decodeError);
-      return;
+    if (size + chunk.length > MAX_BUFFERED) return fail("malformed", TlsAlert.decodeError);
+    if (size === 0) {
+      store = chunk;
+    } else {
+      if (store.length < size + chunk.length) {
+        const grown = Buffer.allocUnsafe(Math.max(2 * store.length, size + chunk.length, 4096));
+        store.copy(grown, 0, 0, size);
+        store = grown;
+      }
+      chunk.copy(store, size);
     }
+    size += chunk.length;
+    const buffered = store.subarray(0, size);
+    const hello = parseClientHello(buffered);
+    if (hello.status === "incomplete") return;
     if (hello.status === "malformed") return fail("malformed", TlsAlert.decodeError);
     if (hello.serverName === undefined) return fail("no_sni", TlsAlert.handshakeFailure);
     const live = ctx.table.lookup(port, hello.serverName);
