@@ -1,12 +1,12 @@
 // The admin API through the real process: the Connect client over the Unix socket (no token) and
 // curl over TCP (bearer token), changes served at once, persisted across a restart, bootstrap
 // routes from the old TOML file protected, and every change published on NATS.
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectEvents } from "@mcp/mcdsl/events";
-import { curl, type NatsServer, startNatsServer } from "@mcp/mcdsl/testing";
+import { curl, type NatsServer, startApp, startNatsServer } from "@mcp/mcdsl/testing";
 import { RouteMode } from "@mcp/proto/mcproxy/v1/route_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -14,6 +14,7 @@ import {
   curlVia,
   eventually,
   freePort,
+  MAIN,
   type ProxyProcess,
   startProxy,
   startTlsBackend,
@@ -215,5 +216,23 @@ describe("RouteService", () => {
       "mcp.route.removed app.test",
     ]);
     expect(seen[1]!.data).toMatchObject({ routeId: id, from: one.address, to: two.address });
+  });
+
+  it("refuses to start on a bad bootstrap file, naming the file, line and problem", async () => {
+    const bad = join(dir, "bad-routes.toml");
+    writeFileSync(
+      bad,
+      `[[listeners]]\naddr = ":8443"\n\n[[listeners.routes]]\nhostname = "ok.test"\nbackend = "localhost"\nmod = "l4"\n`,
+    );
+    const config = join(dir, "bad.toml");
+    writeFileSync(
+      config,
+      readFileSync(proxy.configFile, "utf8").replace(/bootstrap_file = ".*"/, `bootstrap_file = "${bad}"`),
+    );
+    const app = startApp(MAIN, ["--config", config]);
+    expect(await app.exited()).toBe(1);
+    expect(app.stderr()).toContain(
+      `${bad}:7: [listeners[0].routes[0]] mod: unknown key (did you mean "mode"?)`,
+    );
   });
 });
