@@ -1,5 +1,6 @@
 // cert-broker's configuration file (TOML), loaded through mcdsl/config: `$CERT_BROKER_*` variables
 // override keys, `$PORT` the API's port and `$PORT_CRL` the CRL listener's.
+import { authFields, databaseFields, eventsFields, logFields, serverFields } from "@mcp/mcdsl/app";
 import { defaultPaths, listenAddress, loadConfig, section, z } from "@mcp/mcdsl/config";
 import { DEFAULT_SERVICE_DOMAIN, parseDuration } from "@mcp/mcdsl/servicedef";
 
@@ -19,19 +20,9 @@ const duration = (fallback: string) =>
 const fraction = (fallback: number) => z.number().min(0).max(1).default(fallback);
 
 export const configSchema = z.object({
-  server: section({
-    /** TCP address of the API (Connect, gRPC, gRPC-Web, REST, /healthz, /readyz, /metrics). */
-    listen: listenAddress("api", { main: true }).default("127.0.0.1:9443"),
-    socket: z.string().optional(),
-    tls_cert_file: z.string().optional(),
-    tls_key_file: z.string().optional(),
-  }),
-  auth: section({
-    tokens_file: z.string().default(`${paths.configDir}/tokens.toml`),
-  }),
-  database: section({
-    path: z.string().default(`${paths.dataDir}/cert-broker.db`),
-  }),
+  server: section(serverFields("127.0.0.1:9443")),
+  auth: section(authFields(APP)),
+  database: section(databaseFields(APP, "cert-broker.db")),
   certificates: section({
     /** Where <hostname>.pem, .key and .chain.pem are published for mc-proxy and containers. */
     cert_dir: z.string().default("/srv/mc-proxy/certs"),
@@ -85,13 +76,8 @@ export const configSchema = z.object({
     /** The MCNS zone the challenge records go into; by default the longest zone MCNS serves that fits. */
     mcns_zone: z.string().optional(),
   }),
-  events: section({
-    servers: z.array(z.string()).default([]),
-    node: z.string().default("local"),
-  }),
-  log: section({
-    level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
-  }),
+  events: section(eventsFields()),
+  log: section(logFields()),
 });
 
 export type CertBrokerConfig = z.output<typeof configSchema>;

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // cert-broker: certificate issuance, policy and renewal. This file only wires the parts together.
 import { parseArgs } from "node:util";
+import { connectConfiguredEvents, runMain, tlsFromConfig } from "@mcp/mcdsl/app";
 import { loadStaticAuthenticator } from "@mcp/mcdsl/auth";
-import { ConfigError } from "@mcp/mcdsl/config";
-import { connectEvents, type EventBus } from "@mcp/mcdsl/events";
 import { createLogger } from "@mcp/mcdsl/log";
 import { closeOnSignals, serve } from "@mcp/mcdsl/server";
 import { certServicePolicy, certServiceRoutes } from "./api/cert-service.js";
@@ -33,16 +32,7 @@ async function main(): Promise<void> {
   const files = new CertFiles(config.certificates.keys_dir, config.certificates.cert_dir);
   const issuer = await createIssuer(config, logger);
 
-  let bus: EventBus | undefined;
-  if (config.events.servers.length > 0) {
-    bus = await connectEvents({
-      servers: config.events.servers,
-      name: APP,
-      app: APP,
-      node: config.events.node,
-    });
-    await bus.ensureStream();
-  }
+  const bus = await connectConfiguredEvents(APP, config.events);
   const events = new CertEvents(logger, bus);
 
   const broker = new Broker({
@@ -70,10 +60,7 @@ async function main(): Promise<void> {
     expiringFraction: config.renewal.expiring_fraction,
   });
 
-  const tls =
-    config.server.tls_cert_file && config.server.tls_key_file
-      ? { certFile: config.server.tls_cert_file, keyFile: config.server.tls_key_file }
-      : undefined;
+  const tls = tlsFromConfig(config.server);
   const server = await serve({
     routes: certServiceRoutes(broker, files, clock),
     listen: config.server.listen,
@@ -97,13 +84,4 @@ async function main(): Promise<void> {
   ]);
 }
 
-main().catch((err: unknown) => {
-  const message =
-    err instanceof ConfigError
-      ? err.message
-      : err instanceof Error
-        ? (err.stack ?? err.message)
-        : String(err);
-  process.stderr.write(`${APP}: ${message}\n`);
-  process.exit(1);
-});
+runMain(APP, main);

@@ -1,10 +1,9 @@
 // MCNS's configuration file (TOML), loaded through mcdsl/config: `$MCNS_*` variables override keys,
 // `$PORT` overrides the API's listen port and `$PORT_DNS` the DNS port.
-import { defaultPaths, listenAddress, loadConfig, section, z } from "@mcp/mcdsl/config";
+import { authFields, databaseFields, eventsFields, logFields, serverFields } from "@mcp/mcdsl/app";
+import { listenAddress, loadConfig, section, z } from "@mcp/mcdsl/config";
 
 export const APP = "mcns";
-
-const paths = defaultPaths(APP);
 
 // A fully qualified name in the form the API uses: lower case, no trailing dot.
 const domainName = z
@@ -42,14 +41,7 @@ const zoneSchema = z.strictObject({
 export type ZoneConfig = z.output<typeof zoneSchema>;
 
 export const configSchema = z.object({
-  server: section({
-    /** TCP address of the API (Connect, gRPC, gRPC-Web, REST, /healthz, /readyz, /metrics). */
-    listen: listenAddress("api", { main: true }).default("127.0.0.1:8053"),
-    /** Optional Unix socket serving the same API. */
-    socket: z.string().optional(),
-    tls_cert_file: z.string().optional(),
-    tls_key_file: z.string().optional(),
-  }),
+  server: section(serverFields("127.0.0.1:8053")),
   dns: section({
     /** UDP and TCP address of the DNS server. */
     listen: listenAddress("dns").default("0.0.0.0:53"),
@@ -64,22 +56,10 @@ export const configSchema = z.object({
   }),
   /** The zones MCNS is authoritative for. */
   zones: z.array(zoneSchema).default([]),
-  auth: section({
-    /** The static token file (`[[tokens]] name, roles, sha256`); `mcp token create` writes entries. */
-    tokens_file: z.string().default(`${paths.configDir}/tokens.toml`),
-  }),
-  database: section({
-    path: z.string().default(`${paths.dataDir}/mcns.db`),
-  }),
-  events: section({
-    /** NATS servers; empty: no events are published. */
-    servers: z.array(z.string()).default([]),
-    /** The node name in every event's source. */
-    node: z.string().default("local"),
-  }),
-  log: section({
-    level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
-  }),
+  auth: section(authFields(APP)),
+  database: section(databaseFields(APP, "mcns.db")),
+  events: section(eventsFields()),
+  log: section(logFields()),
 });
 
 export type McnsConfig = z.output<typeof configSchema>;

@@ -2,9 +2,9 @@
 // mcns: authoritative DNS over a SQLite record store, with a record API. This file only wires the
 // parts together; `mcns import <zonefile>` loads an RFC 1035 master file into the store.
 import { parseArgs } from "node:util";
+import { connectConfiguredEvents, runMain, tlsFromConfig } from "@mcp/mcdsl/app";
 import { loadStaticAuthenticator } from "@mcp/mcdsl/auth";
-import { ConfigError, parseListenAddress } from "@mcp/mcdsl/config";
-import { connectEvents, type EventBus } from "@mcp/mcdsl/events";
+import { parseListenAddress } from "@mcp/mcdsl/config";
 import { createLogger } from "@mcp/mcdsl/log";
 import { closeOnSignals, serve } from "@mcp/mcdsl/server";
 import { RecordEvents } from "./api/events.js";
@@ -63,21 +63,9 @@ async function main(): Promise<void> {
   });
   await dns.start();
 
-  let bus: EventBus | undefined;
-  if (config.events.servers.length > 0) {
-    bus = await connectEvents({
-      servers: config.events.servers,
-      name: APP,
-      app: APP,
-      node: config.events.node,
-    });
-    await bus.ensureStream();
-  }
+  const bus = await connectConfiguredEvents(APP, config.events);
 
-  const tls =
-    config.server.tls_cert_file && config.server.tls_key_file
-      ? { certFile: config.server.tls_cert_file, keyFile: config.server.tls_key_file }
-      : undefined;
+  const tls = tlsFromConfig(config.server);
   const server = await serve({
     routes: recordRoutes(store, new RecordManager(store), new RecordEvents(logger, bus)),
     listen: config.server.listen,
@@ -96,14 +84,4 @@ async function main(): Promise<void> {
   closeOnSignals(logger, [() => dns.close(), () => server.close(), () => bus?.close(), () => store.close()]);
 }
 
-main().catch((err: unknown) => {
-  // A bad config file gets its own message (file:line: key: problem), without a stack trace.
-  const message =
-    err instanceof ConfigError
-      ? err.message
-      : err instanceof Error
-        ? (err.stack ?? err.message)
-        : String(err);
-  process.stderr.write(`${APP}: ${message}\n`);
-  process.exit(1);
-});
+runMain(APP, main);

@@ -1,11 +1,11 @@
 // The agent's configuration file (TOML), loaded through mcdsl/config: `$MCP_AGENT_*` variables
 // override keys, `$PORT` overrides the API's listen port. Every key is in config.example.toml.
 import { hostname } from "node:os";
-import { defaultPaths, listenAddress, loadConfig, section, z } from "@mcp/mcdsl/config";
+import { authFields, databaseFields, logFields, serverFields } from "@mcp/mcdsl/app";
+import { loadConfig, section, z } from "@mcp/mcdsl/config";
 
 export const APP = "mcp-agent";
 
-const paths = defaultPaths(APP);
 const port = z.number().int().min(1).max(65535);
 
 const registrySchema = z.object({
@@ -23,21 +23,9 @@ const registrySchema = z.object({
 });
 
 export const configSchema = z.object({
-  server: section({
-    /** TCP address of the API (Connect, gRPC, gRPC-Web, REST, /healthz, /readyz, /metrics). */
-    listen: listenAddress("api", { main: true }).default("127.0.0.1:9444"),
-    /** Optional Unix socket serving the same API. */
-    socket: z.string().optional(),
-    tls_cert_file: z.string().optional(),
-    tls_key_file: z.string().optional(),
-  }),
-  auth: section({
-    /** Static token file (`mcp token create` writes entries); mutations need the admin role. */
-    tokens_file: z.string().default(`${paths.configDir}/tokens.toml`),
-  }),
-  database: section({
-    path: z.string().default(`${paths.dataDir}/registry.db`),
-  }),
+  server: section(serverFields("127.0.0.1:9444")),
+  auth: section(authFields(APP)),
+  database: section(databaseFields(APP, "registry.db")),
   node: section({
     /** This node's name, as definitions' `node` field names it; default the host name. */
     name: z.string().default(hostname()),
@@ -61,9 +49,7 @@ export const configSchema = z.object({
     stop_timeout: z.number().int().min(0).max(3600).default(10),
   }),
   registries: z.array(registrySchema).default([]),
-  log: section({
-    level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
-  }),
+  log: section(logFields()),
 });
 
 export type AgentConfig = z.output<typeof configSchema>;

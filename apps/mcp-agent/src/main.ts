@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // mcp-agent: the node agent. This file only wires the parts together.
 import { parseArgs } from "node:util";
+import { connectConfiguredEvents, runMain, tlsFromConfig } from "@mcp/mcdsl/app";
 import { loadStaticAuthenticator } from "@mcp/mcdsl/auth";
-import { ConfigError } from "@mcp/mcdsl/config";
-import { connectEvents, type EventBus } from "@mcp/mcdsl/events";
 import { createLogger } from "@mcp/mcdsl/log";
 import { closeOnSignals, serve } from "@mcp/mcdsl/server";
 import { agentRoutes } from "./api/agent-service.js";
@@ -12,7 +11,7 @@ import { PortAllocator } from "./ports/allocator.js";
 import { leaseOwnerAlive } from "./ports/reclaim.js";
 import { Podman } from "./runtime/podman.js";
 import { PrivateDir } from "./runtime/private-dir.js";
-import { RegistryAuth, RegistryAuthError } from "./runtime/registry-auth.js";
+import { RegistryAuth } from "./runtime/registry-auth.js";
 import { StatusReader } from "./status/observe.js";
 import { Registry } from "./store/registry.js";
 
@@ -57,22 +56,10 @@ async function main(): Promise<void> {
     logger.error({ err: (err as Error).message }, "cannot create the default network; deploys will fail");
   }
 
-  let bus: EventBus | undefined;
-  if (config.events.servers.length > 0) {
-    bus = await connectEvents({
-      servers: config.events.servers,
-      name: APP,
-      app: APP,
-      node: config.node.name,
-    });
-    await bus.ensureStream();
-  }
+  const bus = await connectConfiguredEvents(APP, { servers: config.events.servers, node: config.node.name });
 
   const status = new StatusReader(registry, podman);
-  const tls =
-    config.server.tls_cert_file && config.server.tls_key_file
-      ? { certFile: config.server.tls_cert_file, keyFile: config.server.tls_key_file }
-      : undefined;
+  const tls = tlsFromConfig(config.server);
   const server = await serve({
     routes: agentRoutes({
       registry,
@@ -118,14 +105,4 @@ function withCleanup<T>(fn: () => T, cleanup: () => void): T {
   }
 }
 
-main().catch((err: unknown) => {
-  // Config mistakes get their own message (file:line: key: problem), without a stack trace.
-  const message =
-    err instanceof ConfigError || err instanceof RegistryAuthError || err instanceof RangeError
-      ? err.message
-      : err instanceof Error
-        ? (err.stack ?? err.message)
-        : String(err);
-  process.stderr.write(`${APP}: ${message}\n`);
-  process.exit(1);
-});
+runMain(APP, main);

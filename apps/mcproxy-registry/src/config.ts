@@ -1,6 +1,7 @@
 // mcproxy-registry's configuration file (TOML), loaded through mcdsl/config: `$MCPROXY_REGISTRY_*`
 // variables override keys, `$PORT` overrides the admin API's listen port.
-import { defaultPaths, listenAddress, loadConfig, section, z } from "@mcp/mcdsl/config";
+import { authFields, eventsFields, logFields, serverFields } from "@mcp/mcdsl/app";
+import { defaultPaths, loadConfig, section, z } from "@mcp/mcdsl/config";
 
 export const APP = "mcproxy-registry";
 
@@ -10,17 +11,12 @@ const ms = (fallback: number) => z.number().int().min(0).max(3_600_000).default(
 
 export const configSchema = z.object({
   server: section({
-    /** TCP address of the admin API (bearer tokens required for changes). */
-    listen: listenAddress("api", { main: true }).default("127.0.0.1:9093"),
+    ...serverFields("127.0.0.1:9093"),
     /** The agent's Unix socket: no tokens, the file's permissions are the access control. */
     socket: z.string().default(`${proxyPaths.dataDir}/admin.sock`),
     socket_mode: z.number().int().min(0).max(0o777).default(0o660),
-    tls_cert_file: z.string().optional(),
-    tls_key_file: z.string().optional(),
   }),
-  auth: section({
-    tokens_file: z.string().default(`${defaultPaths(APP).configDir}/tokens.toml`),
-  }),
+  auth: section(authFields(APP)),
   database: section({
     path: z.string().default(`${proxyPaths.dataDir}/routes.db`),
   }),
@@ -38,14 +34,8 @@ export const configSchema = z.object({
     /** SetBackend's drain when the call does not say. */
     drain_timeout_ms: ms(30_000),
   }),
-  events: section({
-    /** NATS servers; empty: no events are published and renewals come by API call only. */
-    servers: z.array(z.string()).default([]),
-    node: z.string().default("local"),
-  }),
-  log: section({
-    level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
-  }),
+  events: section(eventsFields()),
+  log: section(logFields()),
 });
 
 export type McproxyConfig = z.output<typeof configSchema>;

@@ -2,9 +2,8 @@
 // mcproxy-registry (mc-proxy): the route store with its admin API, and the SNI data plane. This
 // file only wires the parts together.
 import { parseArgs } from "node:util";
+import { connectConfiguredEvents, runMain, tlsFromConfig } from "@mcp/mcdsl/app";
 import { loadStaticAuthenticator } from "@mcp/mcdsl/auth";
-import { ConfigError } from "@mcp/mcdsl/config";
-import { connectEvents, type EventBus } from "@mcp/mcdsl/events";
 import { createLogger } from "@mcp/mcdsl/log";
 import { closeOnSignals, serve } from "@mcp/mcdsl/server";
 import { Registry } from "prom-client";
@@ -30,16 +29,7 @@ async function main(): Promise<void> {
   const authenticator = loadStaticAuthenticator(config.auth.tokens_file);
 
   const store = new RouteStore(config.database.path);
-  let bus: EventBus | undefined;
-  if (config.events.servers.length > 0) {
-    bus = await connectEvents({
-      servers: config.events.servers,
-      name: APP,
-      app: APP,
-      node: config.events.node,
-    });
-    await bus.ensureStream();
-  }
+  const bus = await connectConfiguredEvents(APP, config.events);
   const registry = new Registry();
   const metrics = new ProxyMetrics(registry);
   const table = new RouteTable();
@@ -83,10 +73,7 @@ async function main(): Promise<void> {
     ...shared,
     socket: { path: config.server.socket, mode: config.server.socket_mode },
   });
-  const tls =
-    config.server.tls_cert_file && config.server.tls_key_file
-      ? { certFile: config.server.tls_cert_file, keyFile: config.server.tls_key_file }
-      : undefined;
+  const tls = tlsFromConfig(config.server);
   const tcpServer = await serve({
     ...shared,
     listen: config.server.listen,
@@ -111,13 +98,4 @@ async function main(): Promise<void> {
   ]);
 }
 
-main().catch((err: unknown) => {
-  const message =
-    err instanceof ConfigError
-      ? err.message
-      : err instanceof Error
-        ? (err.stack ?? err.message)
-        : String(err);
-  process.stderr.write(`${APP}: ${message}\n`);
-  process.exit(1);
-});
+runMain(APP, main);

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // note-service: the sample service built on mcdsl. This file only wires the parts together.
 import { parseArgs } from "node:util";
+import { connectConfiguredEvents, runMain, tlsFromConfig } from "@mcp/mcdsl/app";
 import { loadStaticAuthenticator } from "@mcp/mcdsl/auth";
-import { ConfigError } from "@mcp/mcdsl/config";
-import { connectEvents, type EventBus } from "@mcp/mcdsl/events";
 import { createLogger } from "@mcp/mcdsl/log";
 import { closeOnSignals, serve } from "@mcp/mcdsl/server";
 import { NoteEvents } from "./api/events.js";
@@ -17,22 +16,10 @@ async function main(): Promise<void> {
   const logger = createLogger({ app: APP, level: config.log.level, node: config.events.node });
 
   const store = new NoteStore(config.database.path);
-  let bus: EventBus | undefined;
-  if (config.events.servers.length > 0) {
-    bus = await connectEvents({
-      servers: config.events.servers,
-      name: APP,
-      app: APP,
-      node: config.events.node,
-    });
-    await bus.ensureStream();
-  }
+  const bus = await connectConfiguredEvents(APP, config.events);
   const events = new NoteEvents(logger, bus);
 
-  const tls =
-    config.server.tls_cert_file && config.server.tls_key_file
-      ? { certFile: config.server.tls_cert_file, keyFile: config.server.tls_key_file }
-      : undefined;
+  const tls = tlsFromConfig(config.server);
   const server = await serve({
     routes: noteRoutes(store, events),
     listen: config.server.listen,
@@ -46,14 +33,4 @@ async function main(): Promise<void> {
   closeOnSignals(logger, [() => server.close(), () => bus?.close(), () => store.close()]);
 }
 
-main().catch((err: unknown) => {
-  // A bad config file gets its own message (file:line: key: problem), without a stack trace.
-  const message =
-    err instanceof ConfigError
-      ? err.message
-      : err instanceof Error
-        ? (err.stack ?? err.message)
-        : String(err);
-  process.stderr.write(`${APP}: ${message}\n`);
-  process.exit(1);
-});
+runMain(APP, main);

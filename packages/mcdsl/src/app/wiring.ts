@@ -1,0 +1,54 @@
+// What every app's main.ts does the same way once its config is loaded.
+import { ConfigError } from "../config/errors.js";
+import { connectEvents, type EventBus } from "../events/bus.js";
+import type { TlsFiles } from "../server/listeners.js";
+
+/** Connects to NATS and ensures the MCP_EVENTS stream, or returns undefined when no server is set. */
+export async function connectConfiguredEvents(
+  app: string,
+  events: { servers: string[]; node: string },
+): Promise<EventBus | undefined> {
+  if (events.servers.length === 0) return undefined;
+  const bus = await connectEvents({
+    servers: events.servers,
+    name: `${app}@${events.node}`,
+    app,
+    node: events.node,
+  });
+  await bus.ensureStream();
+  return bus;
+}
+
+/** serve()'s `tls` from `[server] tls_cert_file` / `tls_key_file`: both, or neither for cleartext. */
+export function tlsFromConfig(server: {
+  tls_cert_file?: string;
+  tls_key_file?: string;
+}): TlsFiles | undefined {
+  const { tls_cert_file: certFile, tls_key_file: keyFile } = server;
+  if (certFile && keyFile) return { certFile, keyFile };
+  if (certFile || keyFile) {
+    const missing = certFile ? "tls_key_file" : "tls_cert_file";
+    throw new ConfigError([
+      {
+        path: ["server", missing],
+        message: "missing: set both tls_cert_file and tls_key_file for TLS, or neither",
+      },
+    ]);
+  }
+  return undefined;
+}
+
+/**
+ * Runs an app's main and turns a failure into one line on stderr and exit code 1. Expected failures
+ * (a ConfigError, or any error carrying a `code`: DatabaseError, EventsError, …) print their message
+ * for people, without a stack trace; anything else is a bug and prints its stack.
+ */
+export function runMain(app: string, main: () => Promise<void>): void {
+  main().catch((err: unknown) => {
+    const expected = err instanceof ConfigError || (err instanceof Error && "code" in err);
+    const message =
+      err instanceof Error ? (expected ? err.message : (err.stack ?? err.message)) : String(err);
+    process.stderr.write(`${app}: ${message}\n`);
+    process.exit(1);
+  });
+}
