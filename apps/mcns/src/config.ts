@@ -53,6 +53,19 @@ export const configSchema = z.object({
     max_tcp_connections: z.number().int().min(1).default(1000),
     /** UDP answers queued for sending (libuv's queue); beyond this, queries are dropped (load shedding). */
     max_inflight: z.number().int().min(1).default(10_000),
+    /**
+     * Upstream resolvers ("host:port", tried in order) for names outside our zones: split horizon.
+     * Empty (the default): such names are REFUSED, as an authoritative-only server should.
+     */
+    forwarders: z
+      .array(
+        z
+          .string()
+          .regex(/^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/, "expected host:port, e.g. 192.0.2.53:53"),
+      )
+      .default([]),
+    /** How long one upstream may take before the next is tried (then SERVFAIL). */
+    forward_timeout_ms: z.number().int().min(50).max(30_000).default(2_000),
   }),
   /** The zones MCNS is authoritative for. */
   zones: z.array(zoneSchema).default([]),

@@ -11,6 +11,7 @@ import { RecordEvents } from "./api/events.js";
 import { recordPolicy, recordRoutes } from "./api/record-service.js";
 import { APP, loadMcnsConfig } from "./config.js";
 import { AnswerCache } from "./dns/answers.js";
+import { Forwarder } from "./dns/forwarder.js";
 import { Responder } from "./dns/responder.js";
 import { DnsServer } from "./dns/server.js";
 import { QueryStats } from "./dns/stats.js";
@@ -51,10 +52,24 @@ async function main(): Promise<void> {
 
   const stats = new QueryStats();
   const dnsAddress = parseListenAddress(config.dns.listen);
+  const forwarder =
+    config.dns.forwarders.length > 0
+      ? new Forwarder({
+          upstreams: config.dns.forwarders.map(parseListenAddress),
+          timeoutMs: config.dns.forward_timeout_ms,
+          maxInflight: config.dns.max_inflight,
+        })
+      : undefined;
   const dns = new DnsServer({
     host: dnsAddress.host,
     port: dnsAddress.port,
-    responder: new Responder(new AnswerCache(index), stats, config.dns.max_udp_payload),
+    responder: new Responder(
+      new AnswerCache(index),
+      stats,
+      config.dns.max_udp_payload,
+      forwarder !== undefined,
+    ),
+    forwarder,
     stats,
     logger,
     tcpIdleTimeoutMs: config.dns.tcp_idle_timeout_ms,

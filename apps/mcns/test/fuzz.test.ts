@@ -121,6 +121,8 @@ describe("fuzzing the responder in process", () => {
       for (const udp of [true, false]) {
         const reply = responder.respond(packet, udp);
         if (!reply) continue;
+        // Without forwarders nothing is ever handed upstream.
+        if (!Buffer.isBuffer(reply)) throw new Error("a query was forwarded with forwarding off");
         answered++;
         expect(reply.length).toBeGreaterThanOrEqual(12);
         expect(reply.readUInt16BE(0)).toBe(packet.readUInt16BE(0)); // the query's id
@@ -130,7 +132,7 @@ describe("fuzzing the responder in process", () => {
     }
     expect(answered).toBeGreaterThan(PACKETS / 4);
     expect(stats.dropped).toBeGreaterThan(0);
-    const ok = responder.respond(query(7, `HELLO.${ZONE}`, 1), true)!;
+    const ok = responder.respond(query(7, `HELLO.${ZONE}`, 1), true) as Buffer;
     expect(ok.readUInt16BE(2) & 0xf).toBe(0);
     expect(ok.readUInt16BE(6)).toBe(1);
   });

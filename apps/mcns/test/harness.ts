@@ -33,7 +33,14 @@ export interface McnsOptions {
   /** Extra TOML appended to the config (e.g. an [events] table). */
   extra?: string;
   dns?: string;
+  /** `[[zones]]` tables instead of the default ones (svc.mcp.test and other.test). */
+  zones?: string;
 }
+
+const DEFAULT_ZONES =
+  `[[zones]]\nname = "${ZONE}"\nprimary_ns = "ns1.mcp.test"\nadmin_mailbox = "hostmaster.mcp.test"\n` +
+  `ns = ["ns1.mcp.test", "ns2.mcp.test"]\nnegative_ttl = 60\ndefault_ttl = 300\nwriters = ["agent"]\n` +
+  `[[zones]]\nname = "other.test"\nprimary_ns = "ns1.mcp.test"\nadmin_mailbox = "hostmaster.mcp.test"\n`;
 
 export async function startMcns(options: McnsOptions = {}): Promise<Mcns> {
   const dir = mkdtempSync(join(tmpdir(), "mcns-"));
@@ -56,9 +63,7 @@ export async function startMcns(options: McnsOptions = {}): Promise<Mcns> {
     `[server]\nlisten = "127.0.0.1:${apiPort}"\n` +
       `[dns]\nlisten = "127.0.0.1:${dnsPort}"\ntcp_idle_timeout_ms = 1000\n${options.dns ?? ""}\n` +
       `[auth]\ntokens_file = "${tokensFile}"\n[database]\npath = "${dir}/mcns.db"\n` +
-      `[[zones]]\nname = "${ZONE}"\nprimary_ns = "ns1.mcp.test"\nadmin_mailbox = "hostmaster.mcp.test"\n` +
-      `ns = ["ns1.mcp.test", "ns2.mcp.test"]\nnegative_ttl = 60\ndefault_ttl = 300\nwriters = ["agent"]\n` +
-      `[[zones]]\nname = "other.test"\nprimary_ns = "ns1.mcp.test"\nadmin_mailbox = "hostmaster.mcp.test"\n` +
+      (options.zones ?? DEFAULT_ZONES) +
       `${options.extra ?? ""}\n`,
   );
   const url = `http://127.0.0.1:${apiPort}`;

@@ -18,19 +18,24 @@ import {
 
 const OPT_LENGTH = 11;
 
+/** respond()'s answer for a name outside our zones when forwarding is on: the server forwards it. */
+export const FORWARD = Symbol("forward");
+
 export class Responder {
   constructor(
     private readonly answers: AnswerCache,
     private readonly stats: QueryStats,
     /** The UDP payload size we advertise and never exceed (config dns.max_udp_payload). */
     private readonly maxUdpPayload: number,
+    /** Names outside our zones are forwarded upstream (config dns.forwarders) instead of REFUSED. */
+    private readonly forwarding = false,
   ) {}
 
   /**
    * The reply to `msg`, or undefined to stay silent. `udp` limits the size (512 bytes, or the
    * client's EDNS size up to our maximum) and sets TC when the answer does not fit.
    */
-  respond(msg: Buffer, udp: boolean): Buffer | undefined {
+  respond(msg: Buffer, udp: boolean): Buffer | undefined | typeof FORWARD {
     const started = performance.now();
     const parsed = parseQuery(msg);
     if (!parsed) {
@@ -50,7 +55,10 @@ export class Responder {
       return this.#finish(started, q.qtype, this.#reply(msg, q, RCODE.REFUSED), RCODE.REFUSED);
     }
     const answer = this.answers.get(q.key, q.qtype);
-    if (!answer) return this.#finish(started, q.qtype, this.#reply(msg, q, RCODE.REFUSED), RCODE.REFUSED);
+    if (!answer) {
+      if (this.forwarding) return FORWARD;
+      return this.#finish(started, q.qtype, this.#reply(msg, q, RCODE.REFUSED), RCODE.REFUSED);
+    }
 
     const limit = !udp ? 65535 : q.edns ? Math.max(512, Math.min(q.edns.udpSize, this.maxUdpPayload)) : 512;
     const optLength = q.edns ? OPT_LENGTH : 0;
@@ -69,6 +77,19 @@ export class Responder {
       out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
     }
     return this.#finish(started, q.qtype, out, answer.rcode);
+  }
+
+  /** Counts a forwarded query's outcome: the upstream's reply, or SERVFAIL when none came. */
+  forwarded(msg: Buffer, reply: Buffer | undefined, started: number): Buffer | undefined {
+    const parsed = parseQuery(msg);
+    if (!parsed?.ok) return undefined;
+    if (reply) return this.#finish(started, parsed.query.qtype, reply, reply[3]! & 0xf);
+    return this.#finish(
+      started,
+      parsed.query.qtype,
+      this.#reply(msg, parsed.query, RCODE.SERVFAIL),
+      RCODE.SERVFAIL,
+    );
   }
 
   /** Header and question only: errors, REFUSED and truncated answers. */

@@ -6,13 +6,16 @@ import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { once } from "node:events";
 import { createServer, isIPv6, type Socket, type Server as TcpServer } from "node:net";
 import type { Logger } from "@mcp/mcdsl/log";
-import type { Responder } from "./responder.js";
+import type { Forwarder } from "./forwarder.js";
+import { FORWARD, type Responder } from "./responder.js";
 import type { QueryStats } from "./stats.js";
 
 export interface DnsServerOptions {
   host: string;
   port: number;
   responder: Responder;
+  /** Set when `[dns] forwarders` is: names outside our zones go upstream. */
+  forwarder?: Forwarder;
   stats: QueryStats;
   logger: Logger;
   tcpIdleTimeoutMs: number;
@@ -70,19 +73,39 @@ export class DnsServer {
       this.options.stats.shed++;
       return;
     }
-    const reply = this.#answer(msg, true);
-    if (reply) udp.send(reply, port, address);
+    this.#answer(msg, true, (reply) => udp.send(reply, port, address));
   }
 
-  /** The responder never throws by design; should a bug make it, the query is dropped, not the process. */
-  #answer(msg: Buffer, udp: boolean): Buffer | undefined {
+  /**
+   * Answers `msg` through `send`: at once from our zones, or later when it is forwarded upstream.
+   * The responder never throws by design; should a bug make it, the query is dropped, not the process.
+   */
+  #answer(msg: Buffer, udp: boolean, send: (reply: Buffer) => void): void {
+    let reply: ReturnType<Responder["respond"]>;
     try {
-      return this.options.responder.respond(msg, udp);
+      reply = this.options.responder.respond(msg, udp);
     } catch (err) {
-      this.options.stats.dropped++;
-      this.options.logger.error({ err, query: msg.toString("base64") }, "could not answer a DNS query");
-      return undefined;
+      this.#failed(err, msg);
+      return;
     }
+    if (reply === FORWARD) {
+      const started = performance.now();
+      const query = Buffer.from(msg); // the TCP buffer it points into is reused
+      this.options
+        .forwarder!.forward(query, !udp)
+        .then((upstream) => this.options.responder.forwarded(query, upstream, started))
+        .then(
+          (answer) => answer && send(answer),
+          (err) => this.#failed(err, query),
+        );
+    } else if (reply) {
+      send(reply);
+    }
+  }
+
+  #failed(err: unknown, msg: Buffer): void {
+    this.options.stats.dropped++;
+    this.options.logger.error({ err, query: msg.toString("base64") }, "could not answer a DNS query");
   }
 
   #onConnection(socket: Socket): void {
@@ -110,13 +133,15 @@ export class DnsServer {
           return;
         }
         if (pending.length - p - 2 < length) break;
-        const reply = this.#answer(pending.subarray(p + 2, p + 2 + length), false);
+        // Forwarded answers may come back after later ones: RFC 7766 lets TCP answers arrive out of order.
+        this.#answer(pending.subarray(p + 2, p + 2 + length), false, (reply) => {
+          if (socket.destroyed) return;
+          const framed = Buffer.allocUnsafe(reply.length + 2);
+          framed.writeUInt16BE(reply.length, 0);
+          reply.copy(framed, 2);
+          socket.write(framed);
+        });
         p += 2 + length;
-        if (!reply) continue;
-        const framed = Buffer.allocUnsafe(reply.length + 2);
-        framed.writeUInt16BE(reply.length, 0);
-        reply.copy(framed, 2);
-        socket.write(framed);
       }
       pending = p === pending.length ? Buffer.alloc(0) : Buffer.from(pending.subarray(p));
       if (socket.writableLength > MAX_TCP_WRITE_BUFFER) socket.pause();
