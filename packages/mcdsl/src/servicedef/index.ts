@@ -1,6 +1,7 @@
 // mcdsl/servicedef: the service-definition parser and validator shared by the CLI and the agent.
 export { parseDuration } from "./duration.js";
 export { formatServiceDefinition } from "./format.js";
+export { serviceDefinitionFromObject } from "./from-object.js";
 export {
   loadServiceDefinition,
   loadServiceDefinitions,
@@ -8,6 +9,7 @@ export {
   type ServiceDefinitionOptions,
 } from "./parse.js";
 export { portVariable, TLS_VARIABLES } from "./port-variables.js";
+export { fromServiceSpec, serviceSpecToml, toServiceSpec } from "./spec-message.js";
 export {
   type BuildSpec,
   type ComponentSpec,
