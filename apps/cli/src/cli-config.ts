@@ -10,6 +10,12 @@ const address = z
   })
   .optional();
 
+/** The NATS server `mcp events` reads (nats:// or tls://). */
+const natsAddress = z
+  .string()
+  .regex(/^(nats|tls):\/\/\S+$/, { message: "expected a nats:// or tls:// URL such as nats://rift:4222" })
+  .optional();
+
 /** `~/.config/mcp/mcp.toml`: where the CLI finds the platform. Every key is optional. */
 export const cliConfigSchema = z.object({
   /** Where `mcp login` stores the token and every command reads it (default `~/.config/mcp/token`). */
@@ -24,6 +30,7 @@ export const cliConfigSchema = z.object({
   mcns: section({ address }),
   certbroker: section({ address }),
   mcproxy: section({ address }),
+  nats: section({ address: natsAddress }),
   /** Other nodes' agents, for `--node` and definitions with `node = "…"`. */
   nodes: z.array(z.object({ name: z.string(), agent: address.unwrap() })).default([]),
 });

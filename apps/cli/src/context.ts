@@ -1,6 +1,11 @@
 import { join } from "node:path";
+import type { DescService } from "@bufbuild/protobuf";
+import type { Client } from "@connectrpc/connect";
 import type { Command } from "commander";
 import { type CliConfig, cliConfigDir, loadCliConfig } from "./cli-config.js";
+import { connectClient } from "./clients/connect.js";
+import { findDevEndpoints } from "./clients/dev-endpoints.js";
+import { type ApiName, Endpoints } from "./clients/endpoints.js";
 
 /** The global options every command accepts. */
 export interface GlobalOptions {
@@ -10,9 +15,10 @@ export interface GlobalOptions {
   tokenFile?: string;
 }
 
-/** What a command needs besides its own arguments: global options, the config, output. */
+/** What a command needs besides its own arguments: global options, the config, output, clients. */
 export class CliContext {
   private loaded?: CliConfig;
+  private found?: Endpoints;
 
   constructor(
     readonly options: GlobalOptions,
@@ -27,7 +33,25 @@ export class CliContext {
 
   /** --token-file, else `token_file` in the config, else `~/.config/mcp/token`. */
   tokenFile(): string {
-    return this.options.tokenFile ?? this.config.token_file ?? join(cliConfigDir(this.env), "token");
+    return this.options.tokenFile ?? this.config.token_file ?? this.defaultTokenFile();
+  }
+
+  private defaultTokenFile(): string {
+    return join(cliConfigDir(this.env), "token");
+  }
+
+  /** Where the platform's APIs are: config, then `.mcp-dev/endpoints.json` above the cwd, then defaults. */
+  get endpoints(): Endpoints {
+    this.found ??= new Endpoints(this.config, findDevEndpoints(process.cwd()), {
+      chosen: this.options.tokenFile ?? this.config.token_file,
+      userDefault: this.defaultTokenFile(),
+    });
+    return this.found;
+  }
+
+  /** A client of one of the platform's APIs (the agent: of --node, else the default node). */
+  client<S extends DescService>(service: S, api: ApiName, node = this.options.node): Client<S> {
+    return connectClient(service, api === "agent" ? this.endpoints.agent(node) : this.endpoints.target(api));
   }
 
   /** Prints `text` for people, or `json` (pretty, one document) with --json. */

@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { comingSoonHelp } from "./commands/coming-soon.js";
+import { registerDns } from "./commands/dns.js";
 import { registerLogin } from "./commands/login.js";
 import { registerToken } from "./commands/token.js";
 import { registerVersion } from "./commands/version.js";
@@ -25,6 +26,7 @@ export function createProgram(): Command {
     .addHelpText("after", comingSoonHelp());
 
   // Commands are created with program.command() so they inherit the settings above.
+  registerDns(program);
   registerLogin(program);
   registerToken(program);
   registerVersion(program);

@@ -1,5 +1,7 @@
+import { ConnectError } from "@connectrpc/connect";
 import { ConfigError } from "@mcp/mcdsl/config";
 import { CommanderError } from "commander";
+import { describeConnectError } from "./clients/connect.js";
 import { isComingSoon } from "./commands/coming-soon.js";
 import { CliError } from "./errors.js";
 import { createProgram } from "./program.js";
@@ -26,6 +28,10 @@ function report(error: unknown): number {
         : error.message.replace(/^error: /, "").replace(/\n/g, " ");
     printError(message);
     return 2;
+  }
+  if (error instanceof ConnectError) {
+    printError(describeConnectError(error));
+    return 1;
   }
   if (error instanceof ConfigError || error instanceof CliError) {
     printError(error.message);

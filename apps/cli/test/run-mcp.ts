@@ -25,10 +25,20 @@ export function tempHome(): { home: string; env: NodeJS.ProcessEnv } {
   return { home, env: { PATH: process.env.PATH, HOME: home, XDG_CONFIG_HOME: join(home, ".config") } };
 }
 
-/** Runs the built `mcp` with arguments, stdin text and an environment (nothing inherited). */
-export function runMcp(args: string[], options: { env: NodeJS.ProcessEnv; input?: string }): Promise<Result> {
+/**
+ * Runs the built `mcp` with arguments, stdin text and an environment (nothing inherited), in
+ * `cwd` (default: the environment's HOME, so no `.mcp-dev/` of the repository is found).
+ */
+export function runMcp(
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; input?: string; cwd?: string },
+): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: options.env, stdio: "pipe" });
+    const child = spawn(process.execPath, [MAIN, ...args], {
+      env: options.env,
+      stdio: "pipe",
+      cwd: options.cwd ?? options.env.HOME,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
