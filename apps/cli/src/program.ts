@@ -1,7 +1,9 @@
 import { Command } from "commander";
+import { registerCert } from "./commands/cert.js";
 import { comingSoonHelp } from "./commands/coming-soon.js";
 import { registerDns } from "./commands/dns.js";
 import { registerLogin } from "./commands/login.js";
+import { registerRoute } from "./commands/route.js";
 import { registerToken } from "./commands/token.js";
 import { registerVersion } from "./commands/version.js";
 import { cliVersion } from "./version.js";
@@ -26,8 +28,10 @@ export function createProgram(): Command {
     .addHelpText("after", comingSoonHelp());
 
   // Commands are created with program.command() so they inherit the settings above.
+  registerCert(program);
   registerDns(program);
   registerLogin(program);
+  registerRoute(program);
   registerToken(program);
   registerVersion(program);
   return program;

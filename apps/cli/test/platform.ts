@@ -39,7 +39,7 @@ async function startPlatformApp(
   name: string,
   extraPorts: string[],
   config: (dir: string, api: number, ports: Record<string, number>) => string,
-  env: NodeJS.ProcessEnv = {},
+  server = "",
 ): Promise<RunningApp> {
   const dir = mkdtempSync(join(tmpdir(), `mcp-cli-${name}-`));
   appendTokenEntry(join(dir, "tokens.toml"), ADMIN.entry);
@@ -50,12 +50,12 @@ async function startPlatformApp(
   const file = join(dir, `${name}.toml`);
   writeFileSync(
     file,
-    `[server]\nlisten = "127.0.0.1:${api}"\n[auth]\ntokens_file = "${dir}/tokens.toml"\n` +
+    `[server]\nlisten = "127.0.0.1:${api}"\n${server.replaceAll("DIR", dir)}\n[auth]\ntokens_file = "${dir}/tokens.toml"\n` +
       `[log]\nlevel = "warn"\n${config(dir, api, ports)}`,
   );
   const url = `http://127.0.0.1:${api}`;
   const process_ = startApp(join(APPS, name, "dist", "main.js"), ["--config", file], {
-    env: { ...process.env, ...env },
+    env: process.env,
   });
   const app = { name, dir, url, token: ADMIN.token, readerToken: READER.token, process: process_, ports };
   started.push(app);
@@ -74,13 +74,18 @@ export function startMcns(natsUrl?: string): Promise<RunningApp> {
 }
 
 export function startMcproxy(): Promise<RunningApp> {
-  return startPlatformApp("mcproxy-registry", [], (dir) => {
-    mkdirSync(join(dir, "certs"));
-    return (
-      `[database]\npath = "${dir}/routes.db"\n` +
-      `[proxy]\nbind = "127.0.0.1"\ncert_dir = "${dir}/certs"\nbootstrap_file = "${dir}/bootstrap.toml"\n`
-    );
-  });
+  return startPlatformApp(
+    "mcproxy-registry",
+    [],
+    (dir) => {
+      mkdirSync(join(dir, "certs"));
+      return (
+        `[database]\npath = "${dir}/routes.db"\n` +
+        `[proxy]\nbind = "127.0.0.1"\ncert_dir = "${dir}/certs"\nbootstrap_file = "${dir}/bootstrap.toml"\n`
+      );
+    },
+    'socket = "DIR/admin.sock"',
+  );
 }
 
 export function startCertBroker(): Promise<RunningApp> {

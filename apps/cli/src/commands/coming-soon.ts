@@ -16,8 +16,6 @@ export const COMING_SOON: readonly (readonly [string, string])[] = [
   ["push <service> <file>", "copy a file into a service's directory on its node"],
   ["pull <service> <file>", "copy a file out of a service's directory"],
   ["events [-f]", "show (and follow) platform events"],
-  ["route", "list and manage mc-proxy routes"],
-  ["cert", "list, issue and renew certificates"],
   ["service export <service>", "print a running service's definition as TOML"],
 ];
 

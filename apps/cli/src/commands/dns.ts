@@ -1,4 +1,3 @@
-import { userInfo } from "node:os";
 import { create } from "@bufbuild/protobuf";
 import { type Record as DnsRecord, RecordSchema, type RecordType } from "@mcp/proto/mcns/v1/record_pb.js";
 import {
@@ -13,11 +12,9 @@ import { formatData, fqdn, recordData, recordType, typeName } from "../dns/recor
 import { CliError, UsageError } from "../errors.js";
 import { messageJson } from "../output/json.js";
 import { table } from "../output/table.js";
+import { defaultOwner } from "../owner.js";
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/i;
-
-/** Who manages records an operator creates: --owner, else the local user name. */
-const defaultOwner = () => userInfo().username;
 
 /** `mcp dns zones|list|add|rm|import`: MCNS's records over mcns.v1.RecordService. */
 export function registerDns(program: Command): void {
