@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
 # Runs the same load against MCP's proxy, HAProxy (L4, req.ssl_sni) and nginx (L7 termination),
-# all in front of the same nginx backends, and prints requests/s, latency and the ratio.
-#   apps/mcproxy-registry/bench/run.sh [seconds per run, default 10]
+# all in front of the same nginx backends, and prints requests/s, latency and the ratio: each
+# scenario REPEAT times, proxy and reference back to back in the same round, then the medians.
+#   apps/mcproxy-registry/bench/run.sh [seconds per run, default 5]
+# Environment:
+#   SCENARIOS="l4 h1 h2 tls"  which loads to run (default all)
+#   REPEAT=3                  rounds per scenario; the table shows medians (ratio: median of ratios)
+#   PIN=1                     load generator on CPU 1, proxies and backends on CPU 0 (default: unpinned)
+#   HAPROXY_THREADS=1         HAProxy's nbthread (default 1: one worker, like nginx and Node)
+#   NODE_PROF="--cpu-prof --cpu-prof-dir=DIR"  profile the proxy during the run
 # Needs: wrk, h2load (nghttp2-client), haproxy, nginx-light, openssl; the app built (pnpm build).
 set -uo pipefail
-DUR=${1:-10}
+DUR=${1:-5}
+SCENARIOS=${SCENARIOS:-l4 h1 h2 tls}
+REPEAT=${REPEAT:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 APP=$(dirname "$HERE")
 NODE=${NODE:-$(command -v node)}
 W=$(mktemp -d /tmp/mcproxy-bench.XXXXXX)
+SERVE="" LOAD=""
+if [ "${PIN:-0}" = 1 ]; then SERVE="taskset -c 0" LOAD="taskset -c 1"; fi
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W"; }
 trap cleanup EXIT
@@ -21,33 +32,48 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W
   -out "$W/localhost.pem" -days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
 
 # Ports: backends 18080 (HTTP) and 18443 (HTTPS); references 19441 (HAProxy L4) and 19442 (nginx L7);
-# MCP: 19451 (L4) and 19452 (L7), API 19450.
-mkdir -p "$W/nginx"
-cat > "$W/nginx.conf" <<CONF
+# MCP: 19451 (L4) and 19452 (L7), API 19450. Backends run in their own nginx so that the reference
+# proxy (nginx L7) and the backend it forwards to are separate processes, as with mc-proxy.
+for role in backend ref; do mkdir -p "$W/$role"; done
+cat > "$W/backend.conf" <<CONF
 worker_processes 1;
-pid $W/nginx/nginx.pid;
-error_log $W/nginx/error.log warn;
+pid $W/backend/nginx.pid;
+error_log $W/backend/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  ssl_session_cache shared:SSLB:10m;
+  ssl_session_tickets on;
+  server { listen 127.0.0.1:18080 backlog=4096; keepalive_requests 100000;
+    location / { return 200 "hello from the backend\n"; } }
+  server { listen 127.0.0.1:18443 ssl backlog=4096; keepalive_requests 100000;
+    ssl_certificate $W/localhost.pem; ssl_certificate_key $W/localhost.key;
+    location / { return 200 "hello from the backend\n"; } }
+}
+CONF
+cat > "$W/ref.conf" <<CONF
+worker_processes 1;
+pid $W/ref/nginx.pid;
+error_log $W/ref/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
   ssl_session_cache shared:SSL:10m;
   ssl_session_tickets on;
   upstream backend { server 127.0.0.1:18080; keepalive 64; }
-  server { listen 127.0.0.1:18080; keepalive_requests 100000; location / { return 200 "hello from the backend\n"; } }
-  server { listen 127.0.0.1:18443 ssl; keepalive_requests 100000;
-    ssl_certificate $W/localhost.pem; ssl_certificate_key $W/localhost.key;
-    location / { return 200 "hello from the backend\n"; } }
-  server { listen 127.0.0.1:19442 ssl http2; keepalive_requests 100000;
+  server { listen 127.0.0.1:19442 ssl http2 backlog=4096; keepalive_requests 100000;
     ssl_certificate $W/localhost.pem; ssl_certificate_key $W/localhost.key;
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; } }
 }
 CONF
-nginx -c "$W/nginx.conf" -g "daemon off;" -p "$W/nginx" & PIDS+=($!)
+$SERVE nginx -c "$W/backend.conf" -g "daemon off;" -p "$W/backend" & PIDS+=($!)
+$SERVE nginx -c "$W/ref.conf" -g "daemon off;" -p "$W/ref" & PIDS+=($!)
 
 cat > "$W/haproxy.cfg" <<CONF
 global
   maxconn 8000
+  nbthread ${HAPROXY_THREADS:-1}
 defaults
   mode tcp
   timeout connect 5s
@@ -61,7 +87,7 @@ frontend l4
 backend tls
   server s1 127.0.0.1:18443
 CONF
-haproxy -f "$W/haproxy.cfg" -db >/dev/null 2>&1 & PIDS+=($!)
+$SERVE haproxy -f "$W/haproxy.cfg" -db >/dev/null 2>&1 & PIDS+=($!)
 
 mkdir -p "$W/mcp"
 echo "" > "$W/mcp/tokens.toml"; chmod 600 "$W/mcp/tokens.toml"
@@ -93,26 +119,49 @@ bootstrap_file = "$W/mcp/routes.toml"
 [log]
 level = "warn"
 CONF
-"$NODE" ${NODE_PROF:-} "$APP/dist/main.js" --config "$W/mcp/mcproxy.toml" & PIDS+=($!)
+# shellcheck disable=SC2086
+$SERVE "$NODE" ${NODE_PROF:-} "$APP/dist/main.js" --config "$W/mcp/mcproxy.toml" & PIDS+=($!)
 
-for i in $(seq 100); do curl -sk https://localhost:19452/ >/dev/null 2>&1 && curl -sk https://localhost:19441/ >/dev/null 2>&1 \
+for _ in $(seq 100); do curl -sk https://localhost:19452/ >/dev/null 2>&1 && curl -sk https://localhost:19441/ >/dev/null 2>&1 \
   && curl -sk https://localhost:19442/ >/dev/null 2>&1 && break; sleep 0.1; done
 
-rps_wrk() { awk '/Requests\/sec/ {print $2}'; }
-p99_wrk() { awk '$1=="99%" {print $2}'; }
-run_wrk() { wrk -t1 -c64 -d"${DUR}s" --latency "$@" 2>&1; }
-run_h2() { h2load -c32 -m10 -D "$DUR" "$@" 2>&1; }
-rps_h2() { awk '/^finished in/ {for (i=1;i<=NF;i++) if ($i=="req/s,") print $(i-1)}'; }
-mean_h2() { awk '/time for request:/ {print $6}'; }
+# One load run → "req/s latency-in-ms" (wrk: p99; h2load: mean, it has no percentiles).
+MS='function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return 0 }'
+wrk_run() { $LOAD wrk -t1 -c64 -d"${DUR}s" --latency "$@" 2>&1 | awk "$MS"' /Requests\/sec/ {r=$2} $1=="99%" {p=ms($2)} END {print r+0, p+0}'; }
+h2_run() {
+  $LOAD h2load -c32 -m10 -D "$DUR" "$@" 2>&1 |
+    awk "$MS"' /^finished in/ {for (i=1;i<=NF;i++) if ($i=="req/s,") r=$(i-1)} /time for request:/ {m=ms($6)} END {print r+0, m+0}'
+}
+load() {
+  case $1 in
+    l4) wrk_run "https://localhost:$2/" ;;
+    h1) wrk_run "https://localhost:$2/" ;;
+    h2) h2_run "https://localhost:$2/" ;;
+    tls) wrk_run -H "Connection: close" "https://localhost:$2/" ;;
+  esac
+}
+median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print 0; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+label() {
+  case $1 in
+    l4) echo "L4 keep-alive (vs HAProxy)" ;;
+    h1) echo "L7 HTTP/1.1 keep-alive (vs nginx)" ;;
+    h2) echo "L7 HTTP/2 (vs nginx; mean latency)" ;;
+    tls) echo "L7 new TLS connection per request" ;;
+  esac
+}
 
-printf '%-36s %12s %10s %12s %10s %7s\n' "scenario" "mcp req/s" "mcp p99" "ref req/s" "ref p99" "ratio"
-line() { printf '%-36s %12s %10s %12s %10s %7s\n' "$1" "$2" "$3" "$4" "$5" "$(awk -v a="$2" -v b="$4" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "-" }')"; }
-
-a=$(run_wrk https://localhost:19451/); b=$(run_wrk https://localhost:19441/)
-line "L4 keep-alive (vs HAProxy)" "$(rps_wrk <<<"$a")" "$(p99_wrk <<<"$a")" "$(rps_wrk <<<"$b")" "$(p99_wrk <<<"$b")"
-a=$(run_wrk https://localhost:19452/); b=$(run_wrk https://localhost:19442/)
-line "L7 HTTP/1.1 keep-alive (vs nginx)" "$(rps_wrk <<<"$a")" "$(p99_wrk <<<"$a")" "$(rps_wrk <<<"$b")" "$(p99_wrk <<<"$b")"
-a=$(run_h2 https://localhost:19452/); b=$(run_h2 https://localhost:19442/)
-line "L7 HTTP/2 (vs nginx; mean latency)" "$(rps_h2 <<<"$a")" "$(mean_h2 <<<"$a")" "$(rps_h2 <<<"$b")" "$(mean_h2 <<<"$b")"
-a=$(run_wrk -H "Connection: close" https://localhost:19452/); b=$(run_wrk -H "Connection: close" https://localhost:19442/)
-line "L7 new TLS connection per request" "$(rps_wrk <<<"$a")" "$(p99_wrk <<<"$a")" "$(rps_wrk <<<"$b")" "$(p99_wrk <<<"$b")"
+echo "each figure: median of $REPEAT runs of ${DUR}s; PIN=${PIN:-0}; HAProxy nbthread ${HAPROXY_THREADS:-1}"
+printf '%-36s %10s %9s %10s %9s %6s  %s\n' "scenario" "mcp req/s" "mcp lat" "ref req/s" "ref lat" "ratio" "ratios per round"
+for s in $SCENARIOS; do
+  mine=19452 ref=19442
+  [ "$s" = l4 ] && mine=19451 ref=19441
+  : >"$W/$s.rounds"
+  for _ in $(seq "$REPEAT"); do
+    read -r a alat < <(load "$s" "$mine")
+    read -r b blat < <(load "$s" "$ref")
+    echo "$a $alat $b $blat $(awk -v a="$a" -v b="$b" 'BEGIN{ if (b>0) printf "%.3f", a/b; else print 0 }')" >>"$W/$s.rounds"
+  done
+  col() { awk -v c="$1" '{print $c}' "$W/$s.rounds" | median; }
+  printf '%-36s %10.0f %7.1fms %10.0f %7.1fms %6.2f  %s\n' "$(label "$s")" "$(col 1)" "$(col 2)" "$(col 3)" "$(col 4)" "$(col 5)" \
+    "$(awk '{printf "%s ", $5}' "$W/$s.rounds")"
+done

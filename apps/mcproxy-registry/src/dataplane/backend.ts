@@ -1,6 +1,6 @@
 // One backend of a live route: its address, the connections (L4) or requests (L7) it carries, and
 // its pool of keep-alive HTTP/1.1 connections (L7). Draining closes what is left at the deadline.
-import { Agent } from "node:http";
+import { Pool } from "undici";
 import type { Backend } from "../routes/types.js";
 import { parseBackendAddress } from "../routes/validate.js";
 
@@ -15,7 +15,7 @@ export class BackendState {
   readonly port: number;
   readonly weight: number;
   readonly #open = new Set<Closable>();
-  #agent: Agent | undefined;
+  #pool: Pool | undefined;
   #onIdle: (() => void) | undefined;
 
   constructor(backend: Backend) {
@@ -26,11 +26,20 @@ export class BackendState {
     this.port = port;
   }
 
-  /** The keep-alive pool for L7 requests (created on first use). */
-  get agent(): Agent {
-    // LIFO keeps a few warm connections busy, so idle ones time out instead of all staying half-used.
-    this.#agent ??= new Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 256, scheduling: "lifo" });
-    return this.#agent;
+  /**
+   * The keep-alive pool for L7 requests (created on first use): undici keeps up to 256 connections
+   * to the backend, one request at a time on each (no pipelining: a slow response would hold up
+   * the requests queued behind it, and a non-idempotent request could not be retried safely).
+   */
+  pool(connectTimeoutMs: number): Pool {
+    this.#pool ??= new Pool(`http://${this.address}`, {
+      connections: 256,
+      pipelining: 1,
+      connect: { timeout: connectTimeoutMs, noDelay: true },
+      // Bodies stream as long as they flow; the response deadline applies to the headers only.
+      bodyTimeout: 0,
+    });
+    return this.#pool;
   }
 
   get openCount(): number {
@@ -57,7 +66,7 @@ export class BackendState {
     this.#onIdle = undefined;
     for (const item of [...this.#open]) item.destroy();
     this.#open.clear();
-    this.#agent?.destroy();
-    this.#agent = undefined;
+    void this.#pool?.destroy().catch(() => {});
+    this.#pool = undefined;
   }
 }

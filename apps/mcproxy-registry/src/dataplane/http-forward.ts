@@ -1,66 +1,140 @@
-// L7 forwarding of one request (HTTP/1.1 or HTTP/2 from the client) to a backend over pooled
-// keep-alive HTTP/1.1, bodies streamed both ways; and of WebSocket (Upgrade) requests.
-import {
-  type ClientRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  request,
-  type ServerResponse,
-} from "node:http";
+// L7 forwarding of one request (HTTP/1.1 or HTTP/2 from the client) to a backend over its pool of
+// keep-alive HTTP/1.1 connections (undici), bodies streamed both ways with backpressure.
+//
+// This is the hot path: one Exchange object per request is undici's handler, the backend's record
+// of what is open, and (through a symbol on the response) the target of the response's events, so
+// a request allocates no closures and no label objects.
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
-import type { Duplex } from "node:stream";
+import type { Dispatcher } from "undici";
+import type { BackendState, Closable } from "./backend.js";
 import type { ProxyContext } from "./context.js";
+import { backendHeaders, endToEnd } from "./headers.js";
 import type { LiveRoute } from "./live-route.js";
-import { backendFailure } from "./metrics.js";
+import { backendFailure, type RouteMeters } from "./metrics.js";
 
 type ClientRequestIn = Http2ServerRequest | IncomingMessage;
-// The HTTP/2 compatibility response has ServerResponse's shape (writeHead, end, pipe target).
-type ClientResponse = ServerResponse;
+// The HTTP/2 compatibility response has ServerResponse's shape (writeHead, write, end, events).
+type ClientResponse = ServerResponse & { [EXCHANGE]?: Exchange };
 
-/** Headers that describe one connection, not the message (RFC 9110 section 7.6.1). */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "te",
-  "trailer",
-  "upgrade",
-  "http2-settings",
-]);
+const EXCHANGE = Symbol("exchange");
+/** Safe to send twice: a request that failed on a pooled connection the backend had closed. */
 const RETRIABLE = new Set(["GET", "HEAD", "OPTIONS", "DELETE", "PUT"]);
-
-function endToEnd(headers: IncomingHttpHeaders, keep?: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  const listed = headers.connection;
-  const extra = listed ? listed.toLowerCase().split(/\s*,\s*/) : [];
-  for (const name in headers) {
-    if (name.charCodeAt(0) === 58 /* ":" */ || HOP_BY_HOP.has(name) || extra.includes(name)) continue;
-    const value = headers[name];
-    if (value !== undefined) out[name] = value;
-  }
-  if (keep) Object.assign(out, { connection: "upgrade", upgrade: keep });
-  return out;
-}
-
-/** The request's headers for the backend: end-to-end ones, Host, and X-Forwarded-*. */
-function backendHeaders(req: ClientRequestIn, clientAddress: string | undefined, upgrade?: string) {
-  const headers = endToEnd(req.headers, upgrade);
-  const host = (req.headers[":authority"] as string | undefined) ?? req.headers.host ?? "";
-  headers.host = host;
-  const prior = req.headers["x-forwarded-for"];
-  const client = clientAddress?.startsWith("::ffff:") ? clientAddress.slice(7) : (clientAddress ?? "");
-  headers["x-forwarded-for"] = prior ? `${prior}, ${client}` : client;
-  headers["x-forwarded-proto"] = "https";
-  headers["x-forwarded-host"] = host;
-  return headers;
-}
+const STALE_CONNECTION = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE"]);
 
 function hasBody(req: ClientRequestIn): boolean {
   const length = req.headers["content-length"];
   if (length !== undefined) return length !== "0";
   if ("stream" in req) return !req.stream.endAfterHeaders; // HTTP/2: END_STREAM on the HEADERS frame
   return req.headers["transfer-encoding"] !== undefined;
+}
+
+// Module-level listeners: `this` is the response, its exchange hangs off it.
+function onClientClose(this: ClientResponse): void {
+  this[EXCHANGE]?.clientClosed();
+}
+function onClientDrain(this: ClientResponse): void {
+  this[EXCHANGE]?.drained();
+}
+
+class Exchange implements Dispatcher.DispatchHandler, Closable {
+  readonly #startedAt = performance.now();
+  #controller: Dispatcher.DispatchController | undefined;
+  /** Response headers went to the client (the backend's, or our 502/504). */
+  #answered = false;
+  /** The client's response is complete or gone. */
+  #finished = false;
+  #retried = false;
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly meters: RouteMeters,
+    private readonly backend: BackendState,
+    private readonly options: Dispatcher.DispatchOptions,
+    private readonly res: ClientResponse,
+  ) {}
+
+  start(): void {
+    this.backend.track(this);
+    this.res[EXCHANGE] = this;
+    this.res.once("close", onClientClose);
+    this.backend.pool(this.ctx.options.connectTimeoutMs).dispatch(this.options, this);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#finished) controller.abort(new Error("client went away"));
+  }
+
+  onResponseStart(
+    _c: Dispatcher.DispatchController,
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    this.#answered = true;
+    this.meters.answered(status, this.#startedAt);
+    this.res.writeHead(status, endToEnd(headers));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.res.write(chunk)) {
+      controller.pause();
+      this.res.once("drain", onClientDrain);
+    }
+  }
+
+  onResponseEnd(): void {
+    this.res.end();
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    if (this.#finished) return; // we aborted it: the client is gone
+    if (this.#answered) return void this.res.destroy();
+    const code = (err as NodeJS.ErrnoException).code ?? "";
+    const { method, body } = this.options;
+    if (!this.#retried && STALE_CONNECTION.has(code) && body == null && RETRIABLE.has(method)) {
+      this.#retried = true;
+      this.backend.pool(this.ctx.options.connectTimeoutMs).dispatch(this.options, this);
+      return;
+    }
+    const reason = backendFailure(err as NodeJS.ErrnoException);
+    const route = this.meters.route;
+    this.ctx.metrics.backendErrors.inc({ route, reason });
+    this.ctx.logger.warn(
+      { route, backend: this.backend.address, err: err.message },
+      "backend request failed",
+    );
+    if (reason === "timeout") this.#reply(504, "gateway timeout: the backend did not answer in time\n");
+    else this.#reply(502, "bad gateway: the backend is unreachable\n");
+  }
+
+  drained(): void {
+    this.#controller?.resume();
+  }
+
+  clientClosed(): void {
+    this.#finished = true;
+    this.res[EXCHANGE] = undefined;
+    this.backend.untrack(this);
+    if (!this.res.writableFinished) this.#controller?.abort(new Error("client went away"));
+  }
+
+  /** Cut by a drain deadline or a route removal. */
+  destroy(): void {
+    this.#controller?.abort(new Error("route closed"));
+    this.res.destroy();
+  }
+
+  #reply(status: number, body: string): void {
+    this.#answered = true;
+    this.meters.answered(status, this.#startedAt);
+    if (this.res.headersSent) return void this.res.destroy();
+    this.res.writeHead(status, {
+      "content-type": "text/plain; charset=utf-8",
+      "content-length": body.length,
+    });
+    this.res.end(body);
+  }
 }
 
 export function forwardRequest(
@@ -70,131 +144,13 @@ export function forwardRequest(
   res: ClientResponse,
   clientAddress: string | undefined,
 ): void {
-  const route = live.route.hostname;
-  const backend = live.pick();
-  const headers = backendHeaders(req, clientAddress);
-  const stopTimer = ctx.metrics.requestDuration.startTimer({ route });
-  let upstream: ClientRequest | undefined;
-  let answered = false;
-  const inflight = {
-    destroy() {
-      upstream?.destroy();
-      res.destroy();
-    },
+  const options: Dispatcher.DispatchOptions = {
+    path: req.url ?? "/",
+    method: req.method as Dispatcher.HttpMethod,
+    headers: backendHeaders(req.headers, clientAddress),
+    body: hasBody(req) ? req : null,
+    headersTimeout: ctx.options.responseTimeoutMs,
+    bodyTimeout: 0,
   };
-  backend.track(inflight);
-  res.once("close", () => {
-    backend.untrack(inflight);
-    if (!answered || !res.writableFinished) upstream?.destroy();
-  });
-
-  const reply = (status: number, body: string) => {
-    answered = true;
-    stopTimer();
-    ctx.metrics.requests.inc({ route, code: status });
-    if (res.headersSent) return void res.destroy();
-    res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": body.length });
-    res.end(body);
-  };
-
-  const send = (retry: boolean) => {
-    const up = request({
-      host: backend.host,
-      port: backend.port,
-      method: req.method,
-      path: req.url,
-      headers,
-      agent: backend.agent,
-    });
-    upstream = up;
-    const timer = setTimeout(() => {
-      up.destroy(Object.assign(new Error("backend response timeout"), { code: "ETIMEDOUT" }));
-    }, ctx.options.responseTimeoutMs);
-    up.on("response", (upRes) => {
-      clearTimeout(timer);
-      answered = true;
-      stopTimer();
-      const status = upRes.statusCode ?? 502;
-      ctx.metrics.requests.inc({ route, code: status });
-      res.writeHead(status, endToEnd(upRes.headers));
-      upRes.pipe(res as NodeJS.WritableStream);
-      upRes.on("error", () => res.destroy());
-    });
-    up.on("error", (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      if (answered) return void res.destroy();
-      // A pooled connection the backend closed while idle: try once more on a fresh one.
-      if (retry && up.reusedSocket && RETRIABLE.has(req.method ?? "") && !hasBody(req)) return send(false);
-      const reason = backendFailure(err);
-      ctx.metrics.backendErrors.inc({ route, reason });
-      ctx.logger.warn({ route, backend: backend.address, err: err.message }, "backend request failed");
-      if (reason === "timeout") reply(504, "gateway timeout: the backend did not answer in time\n");
-      else reply(502, "bad gateway: the backend is unreachable\n");
-    });
-    if (hasBody(req)) req.pipe(up);
-    else up.end();
-  };
-  send(true);
-}
-
-/** An HTTP/1.1 Upgrade (WebSocket): relay the handshake, then splice the two sockets. */
-export function forwardUpgrade(
-  ctx: ProxyContext,
-  live: LiveRoute,
-  req: IncomingMessage,
-  client: Duplex,
-  head: Buffer,
-): void {
-  const route = live.route.hostname;
-  const backend = live.pick();
-  const protocol = String(req.headers.upgrade ?? "websocket");
-  const clientAddress = (client as { remoteAddress?: string }).remoteAddress;
-  const up = request({
-    host: backend.host,
-    port: backend.port,
-    method: req.method,
-    path: req.url,
-    headers: backendHeaders(req, clientAddress, protocol),
-    timeout: ctx.options.responseTimeoutMs,
-  });
-  const pair = {
-    destroy() {
-      up.destroy();
-      client.destroy();
-    },
-  };
-  backend.track(pair);
-  client.once("close", () => backend.untrack(pair));
-  client.on("error", () => up.destroy());
-  const head1 = (status: number | undefined, message: string | undefined, raw: string[]) => {
-    let text = `HTTP/1.1 ${status ?? 502} ${message ?? ""}\r\n`;
-    for (let i = 0; i < raw.length; i += 2) text += `${raw[i]}: ${raw[i + 1]}\r\n`;
-    return `${text}\r\n`;
-  };
-  up.on("upgrade", (upRes, upSocket, upHead) => {
-    ctx.metrics.requests.inc({ route, code: 101 });
-    client.write(head1(upRes.statusCode, upRes.statusMessage, upRes.rawHeaders));
-    if (upHead.length > 0) client.write(upHead);
-    if (head.length > 0) upSocket.write(head);
-    upSocket.setTimeout(0); // the response timeout was for the handshake, not the session
-    upSocket.pipe(client);
-    client.pipe(upSocket);
-    upSocket.on("error", () => client.destroy());
-    upSocket.once("close", () => client.destroy());
-    client.once("close", () => upSocket.destroy());
-  });
-  up.on("response", (upRes) => {
-    // The backend declined the upgrade: pass its answer on and close.
-    ctx.metrics.requests.inc({ route, code: upRes.statusCode ?? 502 });
-    client.write(head1(upRes.statusCode, upRes.statusMessage, upRes.rawHeaders));
-    upRes.pipe(client);
-  });
-  up.on("timeout", () => up.destroy(Object.assign(new Error("timeout"), { code: "ETIMEDOUT" })));
-  up.on("error", (err: NodeJS.ErrnoException) => {
-    const reason = backendFailure(err);
-    ctx.metrics.backendErrors.inc({ route, reason });
-    const status = reason === "timeout" ? "504 Gateway Timeout" : "502 Bad Gateway";
-    client.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-  });
-  up.end();
+  new Exchange(ctx, ctx.metrics.forRoute(live.route.hostname), live.pick(), options, res).start();
 }

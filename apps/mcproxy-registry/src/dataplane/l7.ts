@@ -9,7 +9,8 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import type { ProxyContext } from "./context.js";
-import { forwardRequest, forwardUpgrade } from "./http-forward.js";
+import { forwardRequest } from "./http-forward.js";
+import { forwardUpgrade } from "./upgrade-forward.js";
 
 export class L7Port {
   readonly #server: Http2SecureServer;

@@ -1,6 +1,30 @@
 // The data plane's Prometheus metrics, on the same registry as the admin API's /metrics.
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
+/** One route's request counters, looked up once per route instead of by labels per request. */
+export class RouteMeters {
+  readonly #codes = new Map<number, Counter.Internal>();
+  readonly latency: Histogram.Internal<"route">;
+
+  constructor(
+    private readonly metrics: ProxyMetrics,
+    readonly route: string,
+  ) {
+    this.latency = metrics.requestDuration.labels(route);
+  }
+
+  /** Counts a response with `code`, `startedAt` being performance.now() when the request came in. */
+  answered(code: number, startedAt: number): void {
+    let counter = this.#codes.get(code);
+    if (!counter) {
+      counter = this.metrics.requests.labels(this.route, String(code));
+      this.#codes.set(code, counter);
+    }
+    counter.inc();
+    this.latency.observe((performance.now() - startedAt) / 1000);
+  }
+}
+
 export type HandshakeFailure =
   | "unknown_sni"
   | "no_sni"
@@ -68,17 +92,32 @@ export class ProxyMetrics {
     });
     this.routes = new Gauge({ name: "mcproxy_routes", help: "Routes loaded", registers });
   }
+
+  readonly #meters = new Map<string, RouteMeters>();
+
+  /** The request counters of the route `hostname` (kept: a handful of objects per route). */
+  forRoute(hostname: string): RouteMeters {
+    let meters = this.#meters.get(hostname);
+    if (!meters) {
+      meters = new RouteMeters(this, hostname);
+      this.#meters.set(hostname, meters);
+    }
+    return meters;
+  }
 }
 
-/** Maps a socket error to a metric reason. */
+/** Maps a socket (or undici) error to a metric reason. */
 export function backendFailure(err: NodeJS.ErrnoException): BackendFailure {
   switch (err.code) {
     case "ECONNREFUSED":
       return "refused";
     case "ETIMEDOUT":
+    case "UND_ERR_CONNECT_TIMEOUT":
+    case "UND_ERR_HEADERS_TIMEOUT":
       return "timeout";
     case "ECONNRESET":
     case "EPIPE":
+    case "UND_ERR_SOCKET":
       return "reset";
     default:
       return "unreachable";
