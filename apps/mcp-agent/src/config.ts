@@ -2,7 +2,7 @@
 // override keys, `$PORT` overrides the API's listen port. Every key is in config.example.toml.
 import { hostname } from "node:os";
 import { authFields, databaseFields, logFields, serverFields } from "@mcp/mcdsl/app";
-import { loadConfig, section, z } from "@mcp/mcdsl/config";
+import { defaultPaths, loadConfig, section, z } from "@mcp/mcdsl/config";
 
 export const APP = "mcp-agent";
 
@@ -29,6 +29,29 @@ export const configSchema = z.object({
   node: section({
     /** This node's name, as definitions' `node` field names it; default the host name. */
     name: z.string().default(hostname()),
+    /** The address MCNS records of this node's services point at (A record). */
+    address: z.ipv4().default("127.0.0.1"),
+  }),
+  mcns: section({
+    /** MCNS's RecordService; empty: no DNS records are published (deploys say so). */
+    url: z.string().default(""),
+    /** A file holding a token MCNS knows (role agent, its name in the zone's writers). */
+    token_file: z.string().optional(),
+    /** TTL of the records the agent publishes (seconds). */
+    ttl: z.number().int().min(1).max(604800).default(60),
+  }),
+  cert_broker: section({
+    /** cert-broker's CertService; empty: no certificates (L7/L4 routes then fail to deploy). */
+    url: z.string().default(""),
+    token_file: z.string().optional(),
+    /** Where the agent keeps the platform's root CA (TLS_CA_FILE of L4 containers). */
+    ca_file: z.string().default(`${defaultPaths(APP).dataDir}/root-ca.pem`),
+  }),
+  mcproxy: section({
+    /** mc-proxy's admin socket (RouteService, no token: the socket's mode is the access control). */
+    socket: z.string().default(""),
+    /** How long the old backend keeps in-flight work after a route switches to a new one (ms). */
+    drain_timeout_ms: z.number().int().min(0).max(600_000).default(30_000),
   }),
   events: section({
     /** NATS servers; empty: no events are published. */

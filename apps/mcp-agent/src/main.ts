@@ -6,12 +6,16 @@ import { loadStaticAuthenticator } from "@mcp/mcdsl/auth";
 import { createLogger } from "@mcp/mcdsl/log";
 import { closeOnSignals, serve } from "@mcp/mcdsl/server";
 import { agentRoutes } from "./api/agent-service.js";
+import { peersFromConfig } from "./clients/peers.js";
 import { APP, loadAgentConfig } from "./config.js";
 import { PortAllocator } from "./ports/allocator.js";
 import { leaseOwnerAlive } from "./ports/reclaim.js";
 import { Podman } from "./runtime/podman.js";
 import { PrivateDir } from "./runtime/private-dir.js";
 import { RegistryAuth } from "./runtime/registry-auth.js";
+import type { SagaDeps } from "./saga/context.js";
+import { Operations } from "./saga/operations.js";
+import { recoverSagas } from "./saga/recovery.js";
 import { StatusReader } from "./status/observe.js";
 import { Registry } from "./store/registry.js";
 
@@ -42,14 +46,6 @@ async function main(): Promise<void> {
   const portRange = { min: config.ports.min, max: config.ports.max };
   const allocator = new PortAllocator(registry.leases, { range: portRange });
 
-  // Leases whose owner is gone (a crash between lease and commit, a retired version) go back to
-  // the pool. Crashed deploys keep theirs: their recovery decides (the saga, issue 7).
-  for (const lease of allocator.reclaim(leaseOwnerAlive(registry))) {
-    logger.info(
-      { port: lease.hostPort, service: lease.service, deployId: lease.deployId },
-      "reclaimed port lease",
-    );
-  }
   try {
     await podman.ensureNetwork(config.podman.network);
   } catch (err) {
@@ -57,6 +53,36 @@ async function main(): Promise<void> {
   }
 
   const bus = await connectConfiguredEvents(APP, { servers: config.events.servers, node: config.node.name });
+  const deps: SagaDeps = {
+    registry,
+    podman,
+    allocator,
+    peers: peersFromConfig(config),
+    bus,
+    logger,
+    node: { name: config.node.name, address: config.node.address },
+    containerDefaults: {
+      network: config.podman.network,
+      user: config.podman.user,
+      restart: config.podman.restart,
+      stopTimeoutS: config.podman.stop_timeout,
+    },
+    stopTimeoutS: config.podman.stop_timeout,
+    recordTtl: config.mcns.ttl,
+    drainMs: config.mcproxy.drain_timeout_ms,
+    caFile: config.cert_broker.ca_file,
+  };
+  const operations = new Operations(deps);
+
+  // Sagas a crash interrupted are finished first (rolled back, or forward past `retire`); then
+  // leases whose owner is gone (a retired version, a stopped service) go back to the pool.
+  const unrecovered = await recover(deps, operations);
+  for (const lease of allocator.reclaim(leaseOwnerAlive(registry))) {
+    logger.info(
+      { port: lease.hostPort, service: lease.service, deployId: lease.deployId },
+      "reclaimed port lease",
+    );
+  }
 
   const status = new StatusReader(registry, podman);
   const tls = tlsFromConfig(config.server);
@@ -73,6 +99,7 @@ async function main(): Promise<void> {
         status,
         eventsConnected: () => bus !== undefined,
       },
+      operations,
     }),
     listen: config.server.listen,
     socket: config.server.socket ? { path: config.server.socket } : undefined,
@@ -87,12 +114,43 @@ async function main(): Promise<void> {
   );
 
   closeOnSignals(logger, [
+    () => clearInterval(unrecovered),
     () => server.close(),
     () => bus?.close(),
     () => podman.close(),
     () => authDir.close(),
     () => registry.close(),
   ]);
+}
+
+/**
+ * Recovers interrupted sagas; those that cannot be finished now (a peer is down) are retried
+ * every 10 s, each under its service's lock. Returns the retry timer.
+ */
+async function recover(deps: SagaDeps, operations: Operations): Promise<NodeJS.Timeout | undefined> {
+  for (const r of await recoverSagas(deps)) {
+    deps.logger.info(
+      { deployId: r.deployId, service: r.service, outcome: r.outcome, err: r.error },
+      "recovered saga",
+    );
+  }
+  const timer = setInterval(async () => {
+    for (const deploy of deps.registry.journal.inProgress()) {
+      let release: (() => void) | undefined;
+      try {
+        release = operations.locks.acquire(deploy.service, "recovery");
+      } catch {
+        continue; // a live saga of this service
+      }
+      try {
+        await recoverSagas(deps, new Set([deploy.id]));
+      } finally {
+        release();
+      }
+    }
+  }, 10_000);
+  timer.unref();
+  return timer;
 }
 
 /** Runs fn; on a throw runs cleanup first (so a refused config leaves no private directory). */

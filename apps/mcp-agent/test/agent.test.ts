@@ -160,13 +160,16 @@ describe("mcp-agent", () => {
       expect(bad).toMatchObject({ code: Code.InvalidArgument });
 
       const deploy = await (async () => {
-        for await (const _ of client.deploy({ service: { name: service } })) {
-          // no progress expected
+        for await (const _ of client.deploy({
+          service: { name: "Bad_Name", components: [{ name: "web" }] },
+        })) {
+          // a refused definition sends no progress
         }
       })().catch((e: unknown) => e);
       expect(deploy).toBeInstanceOf(ConnectError);
-      expect(deploy).toMatchObject({ code: Code.Unimplemented });
-      expect((deploy as Error).message).toContain("Deploy is not implemented by this agent yet");
+      expect(deploy).toMatchObject({ code: Code.InvalidArgument });
+      expect((deploy as Error).message).toContain("service Bad_Name: name: expected a name");
+      expect((deploy as Error).message).toContain("[components[0]] image");
     } finally {
       expect(await agent.stop()).toBe(0);
     }

@@ -1,15 +1,19 @@
 // mcp.agent.v1.AgentService over the registry and the runtime: protobuf types stay in api/.
-// Implemented: ListServices, GetServiceStatus, GetNodeInfo. The rest answer Unimplemented until
-// the deploy saga lands (issue 7).
+// The saga's RPCs (Deploy, Plan, Stop/Start/RestartService) go through saga/operations.ts; the
+// file-transfer, sync, adopt and watch RPCs answer Unimplemented for now.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { AgentService } from "@mcp/proto/mcp/agent/v1/service_pb.js";
 import { NodeInfoSchema } from "@mcp/proto/mcp/agent/v1/status_pb.js";
 import { PodmanError } from "../runtime/errors.js";
+import type { Operations } from "../saga/operations.js";
 import { type NodeContext, nodeInfo } from "../status/node-info.js";
 import type { StatusReader } from "../status/observe.js";
 import type { Registry } from "../store/registry.js";
+import { toConnectError, toDeployResponse, toPlanResponse } from "./deploy.js";
+import { ProgressQueue } from "./progress-queue.js";
+import { toDefinition } from "./spec-in.js";
 import {
   toCertificateBinding,
   toDrift,
@@ -23,12 +27,17 @@ export interface AgentServiceDeps {
   registry: Registry;
   status: StatusReader;
   node: NodeContext;
+  operations: Operations;
 }
 
 const SERVICE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function agentRoutes(deps: AgentServiceDeps) {
-  const { registry, status } = deps;
+  const { registry, status, operations } = deps;
+  const serviceInfo = async (name: string) => {
+    const [state] = await observe(() => status.services(name));
+    return state && toServiceInfo(state);
+  };
   return (router: ConnectRouter): void => {
     router.service(AgentService, {
       listServices: async () => {
@@ -64,11 +73,44 @@ export function agentRoutes(deps: AgentServiceDeps) {
         };
       },
 
-      deploy: () => unimplemented("Deploy"),
-      plan: () => unimplemented("Plan"),
-      stopService: () => unimplemented("StopService"),
-      startService: () => unimplemented("StartService"),
-      restartService: () => unimplemented("RestartService"),
+      async *deploy(req) {
+        const definition = toDefinition(req.service);
+        const queue = new ProgressQueue<ReturnType<typeof toDeployResponse>>();
+        operations
+          .deploy(definition, {
+            components: req.components,
+            onProgress: (p) => queue.push(toDeployResponse(p)),
+          })
+          .then(
+            () => queue.end(),
+            (err: unknown) => queue.end(toConnectError(err)),
+          );
+        // The saga runs to its end even when the caller goes away: a deploy is never left half done.
+        yield* queue.drain();
+      },
+
+      plan: async (req) => {
+        const definition = toDefinition(req.service);
+        return toPlanResponse(await operations.plan(definition, req.components).catch(fail));
+      },
+
+      stopService: async (req) => {
+        checkName(req.name);
+        await operations.stop(req.name, req.components).catch(fail);
+        return { service: await serviceInfo(req.name) };
+      },
+
+      startService: async (req) => {
+        checkName(req.name);
+        const deployId = await operations.start(req.name, req.components).catch(fail);
+        return { service: await serviceInfo(req.name), deployId };
+      },
+
+      restartService: async (req) => {
+        checkName(req.name);
+        await operations.restart(req.name, req.components).catch(fail);
+        return { service: await serviceInfo(req.name) };
+      },
       syncServices: () => unimplemented("SyncServices"),
       adoptContainers: () => unimplemented("AdoptContainers"),
       pushFile: () => unimplemented("PushFile"),
@@ -79,10 +121,11 @@ export function agentRoutes(deps: AgentServiceDeps) {
 }
 
 function unimplemented(rpc: string): never {
-  throw new ConnectError(
-    `${rpc} is not implemented by this agent yet: it comes with the deploy saga (issue 7)`,
-    Code.Unimplemented,
-  );
+  throw new ConnectError(`${rpc} is not implemented by this agent yet`, Code.Unimplemented);
+}
+
+function fail(err: unknown): never {
+  throw toConnectError(err);
 }
 
 function checkName(name: string): void {

@@ -139,6 +139,11 @@ export class Podman {
     return id;
   }
 
+  /** Renames a container (a new version takes `<service>-<component>` once the old one is gone). */
+  async rename(name: string, newName: string): Promise<void> {
+    await this.#cli.exec(["rename", name, newName], { target: name });
+  }
+
   /** Stops a container: SIGTERM, then SIGKILL after timeoutS (default: the container's own). */
   async stop(name: string, timeoutS?: number): Promise<void> {
     const args = timeoutS === undefined ? ["stop", name] : ["stop", "--time", String(timeoutS), name];

@@ -81,6 +81,11 @@ export class LeaseStore {
     return this.#db.prepare<[], { n: number }>("SELECT count(*) AS n FROM port_leases").get()!.n;
   }
 
+  /** Hands a lease to another deploy (a deploy that keeps a component's port takes it over). */
+  transfer(hostPort: number, deployId: string): void {
+    this.#db.prepare("UPDATE port_leases SET deploy_id = ? WHERE host_port = ?").run(deployId, hostPort);
+  }
+
   release(hostPort: number): boolean {
     return this.#db.prepare("DELETE FROM port_leases WHERE host_port = ?").run(hostPort).changes > 0;
   }

@@ -58,3 +58,22 @@ export function cleanUp(runId: string, networks: string[] = []): void {
     }
   }
 }
+
+/** A variant of the test image whose page says `page` (podman build, COPY only: no RUN). */
+export function ensurePageImage(image: string, page: string): string {
+  try {
+    podman("image", "exists", image);
+    return image;
+  } catch {
+    // build it
+  }
+  const dir = mkdtempSync(join(tmpdir(), "mcp-agent-image-"));
+  try {
+    writeFileSync(join(dir, "index.html"), `${page}\n`);
+    writeFileSync(join(dir, "Containerfile"), `FROM ${TEST_IMAGE}\nCOPY index.html /www/index.html\n`);
+    execFileSync("podman", ["build", "--quiet", "-t", image, dir], { stdio: ["ignore", "ignore", "pipe"] });
+    return image;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,194 @@
+// The deploy saga (DESIGN.md section 5): validate → plan → lease ports → certificates → start
+// new containers beside the old → health gate → DNS records → proxy routes → retire the old →
+// commit. Each step is journalled before it runs and after; a failure before `retire` undoes
+// the steps in reverse (the old version never stopped serving); from `retire` on, the deploy only
+// moves forward. Every outcome is reported (stream + NATS).
+import type { ServiceDefinition } from "@mcp/mcdsl/servicedef";
+import type { Deploy, DeployKind } from "../store/journal.js";
+import { compensate } from "./compensators.js";
+import type { SagaDeps } from "./context.js";
+import { failpoint } from "./failpoint.js";
+import { makePlan, serviceHostnames } from "./plan.js";
+import { type ProgressListener, Reporter } from "./progress.js";
+import type { DeployState, Step } from "./step.js";
+import { certificateStep } from "./steps/certificates.js";
+import { containerStep, healthStep } from "./steps/containers.js";
+import { leaseStep } from "./steps/leases.js";
+import { recordStep } from "./steps/records.js";
+import { commit, type RetirePlan, retire, retireStep } from "./steps/retire.js";
+import { routeStep } from "./steps/routes.js";
+
+export interface DeployOptions {
+  components?: string[];
+  kind?: DeployKind;
+  onProgress?: ProgressListener;
+  /** Called once the deploy has its id (before the first step). */
+  onStart?: (deploy: Deploy) => void;
+}
+
+/** A deploy that failed and was rolled back: the failing step and its error. */
+export class DeployFailedError extends Error {
+  readonly deployId: string;
+  readonly step: string;
+  override readonly cause: unknown;
+
+  constructor(deployId: string, step: string, cause: unknown) {
+    super(`deploy ${deployId} failed at ${step}: ${(cause as Error).message ?? String(cause)}; rolled back`);
+    this.name = "DeployFailedError";
+    this.deployId = deployId;
+    this.step = step;
+    this.cause = cause;
+  }
+}
+
+/** Runs one deploy to its end; the caller holds the service's lock. Returns the deploy id. */
+export async function runDeploy(
+  deps: SagaDeps,
+  definition: ServiceDefinition,
+  options: DeployOptions = {},
+): Promise<string> {
+  const { registry } = deps;
+  const service = definition.name;
+  const plan = await makePlan(deps, definition, options.components ?? []);
+  const deploy = registry.journal.begin({
+    service,
+    definition,
+    kind: options.kind ?? "deploy",
+    previousDeployId: registry.services.get(service)?.currentDeployId,
+  });
+  options.onStart?.(deploy);
+  const reporter = new Reporter(deps.bus, deps.logger, options.onProgress);
+  const base = { deployId: deploy.id, service };
+  const started = Date.now();
+  await reporter.report({
+    ...base,
+    step: "started",
+    status: "done",
+    message: `deploying ${service}: ${plan.replace.length ? `new containers for ${plan.replace.join(", ")}` : "no container changes"}`,
+    detail: { node: deps.node.name, components: plan.replace },
+  });
+
+  const state: DeployState = {
+    deploy,
+    service,
+    definition,
+    plan,
+    ports: new Map(),
+    containers: new Map(),
+    switched: [],
+  };
+  const steps = buildSteps(deps, definition, plan.replace);
+  let current = "plan";
+  try {
+    for (const step of steps) {
+      current = step.name;
+      await runStep(deps, state, step, reporter);
+    }
+  } catch (err) {
+    await rollBack(deps, deploy, reporter, current, err);
+    throw new DeployFailedError(deploy.id, current, err);
+  }
+
+  // The point of no return: retire is journalled with everything it will do, then done.
+  const seq = registry.journal.stepStarted(deploy.id, "retire", {
+    payload: await retireStep(deps).intent(state),
+  });
+  failpoint("after", "retire-journalled");
+  const retirePlan = registry.journal.entry(seq)!.payload as unknown as RetirePlan;
+  const warnings = await retire(deps, retirePlan, service);
+  registry.journal.stepUpdated(seq, "done", { payload: { warnings } });
+  failpoint("after", "retire");
+  await commit(deps, deploy, retirePlan);
+  await reporter.report({
+    ...base,
+    step: "completed",
+    status: "done",
+    message: `${service} deployed in ${Date.now() - started} ms${warnings.length ? ` (warnings: ${warnings.join("; ")})` : ""}`,
+    detail: { durationMs: Date.now() - started, ...(warnings.length ? { warnings } : {}) },
+  });
+  return deploy.id;
+}
+
+function buildSteps(deps: SagaDeps, definition: ServiceDefinition, replace: string[]): Step[] {
+  const components = definition.components.filter((c) => replace.includes(c.name));
+  const steps: Step[] = [];
+  for (const c of components) for (const r of c.routes) steps.push(leaseStep(deps, c.name, r.name));
+  if (serviceHostnames(definition).length > 0) steps.push(certificateStep(deps));
+  for (const c of components) steps.push(containerStep(deps, c));
+  for (const c of components) steps.push(healthStep(deps, c));
+  for (const name of serviceHostnames(definition)) steps.push(recordStep(deps, name));
+  for (const c of components) {
+    for (const r of c.routes) for (const h of r.hostnames) steps.push(routeStep(deps, c.name, r, h));
+  }
+  return steps;
+}
+
+async function runStep(deps: SagaDeps, state: DeployState, step: Step, reporter: Reporter): Promise<void> {
+  const { journal } = deps.registry;
+  const intent = await step.intent(state);
+  const seq = journal.stepStarted(state.deploy.id, step.name, { component: step.component, payload: intent });
+  failpoint("before", step.name);
+  try {
+    const result = await step.run(state, intent);
+    journal.stepUpdated(seq, "done", { payload: result.payload });
+    failpoint("after", step.name);
+    for (const report of result.reports) {
+      await reporter.report({ deployId: state.deploy.id, service: state.service, ...report });
+    }
+  } catch (err) {
+    journal.stepUpdated(seq, "failed", { error: (err as Error).message });
+    throw err;
+  }
+}
+
+/** Undoes what the deploy did, reports failed + rolled_back and ends it as rolled back. */
+export async function rollBack(
+  deps: SagaDeps,
+  deploy: Deploy,
+  reporter: Reporter,
+  step: string,
+  err: unknown,
+): Promise<void> {
+  const base = { deployId: deploy.id, service: deploy.service };
+  const error = (err as Error).message ?? String(err);
+  await reporter.report({
+    ...base,
+    step: "failed",
+    status: "failed",
+    message: `${step} failed: ${error}`,
+    detail: { step, error },
+  });
+  let undone: string[] = [];
+  let problem: string | undefined;
+  try {
+    undone = await compensate(deps, deploy, async (entry) => {
+      await reporter.report({
+        ...base,
+        step: eventStepOf(entry.step),
+        status: "undone",
+        component: entry.component || undefined,
+        message: `undone: ${entry.step}${entry.component ? ` ${entry.component}` : ""}`,
+        detail: { ...(entry.payload as Record<string, string>) },
+      });
+    });
+  } catch (compensationError) {
+    // Left in progress: recovery at the next start (or the next deploy) tries again.
+    problem = (compensationError as Error).message;
+    deps.logger.error({ deployId: deploy.id, err: problem }, "rollback failed; the deploy stays in progress");
+  }
+  if (problem === undefined) deps.registry.journal.finish(deploy.id, "rolled_back", `${step}: ${error}`);
+  await reporter.report({
+    ...base,
+    step: "rolled_back",
+    status: problem === undefined ? "done" : "failed",
+    message:
+      problem === undefined
+        ? `rolled back (${undone.length} steps undone); the previous version keeps serving`
+        : `rollback incomplete: ${problem}; it is retried when the agent restarts`,
+    detail: { undone, ...(problem ? { error: problem } : {}) },
+  });
+}
+
+function eventStepOf(step: string): "port.leased" | "container.started" | "dns.published" | "route.added" {
+  return step as "port.leased";
+}

@@ -1,0 +1,113 @@
+// What the API asks of the saga, with its rules: one saga per service at a time, a definition
+// for another node refused, components named that the definition lacks refused, stop/start/
+// restart of a stored service. Errors are OperationError values with a Connect-style code.
+import type { ServiceDefinition } from "@mcp/mcdsl/servicedef";
+import type { SagaDeps } from "./context.js";
+import { type DeployOptions, runDeploy } from "./deploy.js";
+import { ServiceLocks } from "./locks.js";
+import { makePlan, type Plan } from "./plan.js";
+import { runStop } from "./stop.js";
+
+export class OperationError extends Error {
+  readonly code: "INVALID_ARGUMENT" | "FAILED_PRECONDITION" | "NOT_FOUND";
+
+  constructor(code: OperationError["code"], message: string) {
+    super(message);
+    this.name = "OperationError";
+    this.code = code;
+  }
+}
+
+export class Operations {
+  readonly deps: SagaDeps;
+  readonly locks = new ServiceLocks();
+
+  constructor(deps: SagaDeps) {
+    this.deps = deps;
+  }
+
+  async deploy(definition: ServiceDefinition, options: DeployOptions = {}): Promise<string> {
+    this.#check(definition, options.components);
+    if (!definition.active) {
+      throw new OperationError(
+        "FAILED_PRECONDITION",
+        `${definition.name} is inactive (active = false): set active = true to deploy it, or sync to stop it`,
+      );
+    }
+    return this.locks.with(definition.name, "a deploy", () => runDeploy(this.deps, definition, options));
+  }
+
+  async plan(definition: ServiceDefinition, components: string[] = []): Promise<Plan> {
+    this.#check(definition, components);
+    return makePlan(this.deps, definition, components);
+  }
+
+  async stop(name: string, components: string[] = []): Promise<string> {
+    const definition = this.#stored(name);
+    this.#checkComponents(definition, components);
+    return this.locks.with(name, "a stop", () => runStop(this.deps, definition, components));
+  }
+
+  /** Deploys the stored definition again (active again). */
+  async start(name: string, components: string[] = [], options: DeployOptions = {}): Promise<string> {
+    const definition = { ...this.#stored(name), active: true };
+    this.#checkComponents(definition, components);
+    return this.locks.with(name, "a start", () =>
+      runDeploy(this.deps, definition, { ...options, components, kind: "start" }),
+    );
+  }
+
+  /** Restarts the running containers in place: same ports, routes and records. */
+  async restart(name: string, components: string[] = []): Promise<void> {
+    const stored = this.deps.registry.services.get(name);
+    if (!stored) throw new OperationError("NOT_FOUND", `service "${name}" is not in the registry`);
+    this.#checkComponents(stored.definition, components);
+    if (stored.desiredState !== "running") {
+      throw new OperationError("FAILED_PRECONDITION", `${name} is stopped; use start`);
+    }
+    await this.locks.with(name, "a restart", async () => {
+      const { registry, podman } = this.deps;
+      const deploy = registry.journal.begin({
+        service: name,
+        definition: stored.definition,
+        kind: "restart",
+      });
+      try {
+        for (const component of registry.components.list(name)) {
+          if (components.length > 0 && !components.includes(component.name)) continue;
+          if (!component.containerName) continue;
+          await podman.restart(component.containerName, this.deps.stopTimeoutS);
+        }
+      } finally {
+        registry.journal.finish(deploy.id, "completed");
+      }
+    });
+  }
+
+  #stored(name: string): ServiceDefinition {
+    const stored = this.deps.registry.services.get(name);
+    if (!stored) throw new OperationError("NOT_FOUND", `service "${name}" is not in the registry`);
+    return stored.definition;
+  }
+
+  #check(definition: ServiceDefinition, components: string[] = []): void {
+    if (definition.node && definition.node !== this.deps.node.name) {
+      throw new OperationError(
+        "FAILED_PRECONDITION",
+        `${definition.name} is defined for node "${definition.node}", and this agent is node "${this.deps.node.name}"`,
+      );
+    }
+    this.#checkComponents(definition, components);
+  }
+
+  #checkComponents(definition: ServiceDefinition, components: string[]): void {
+    const known = definition.components.map((c) => c.name);
+    const unknown = components.filter((c) => !known.includes(c));
+    if (unknown.length > 0) {
+      throw new OperationError(
+        "INVALID_ARGUMENT",
+        `${definition.name} has no component ${unknown.join(", ")} (it has: ${known.join(", ")})`,
+      );
+    }
+  }
+}

@@ -1,0 +1,129 @@
+// container.started and health.passed: a new container per replaced component, started beside
+// the old one (under a temporary name while the old one holds `<service>-<component>`), then held
+// at the health gate. L4 routes get the certificate, its key and the root CA mounted read-only
+// with TLS_CERT_FILE / TLS_KEY_FILE / TLS_CA_FILE. Undo: remove the new container.
+import type { ComponentSpec } from "@mcp/mcdsl/servicedef";
+import { buildContainerSpec, containerName } from "../../runtime/container-spec.js";
+import { LABEL_DEPLOY } from "../../runtime/labels.js";
+import type { SagaDeps } from "../context.js";
+import { waitHealthy } from "../health.js";
+import type { Compensator, DeployState, Step } from "../step.js";
+
+const TLS_DIR = "/run/mcp/tls";
+
+export function containerStep(deps: SagaDeps, component: ComponentSpec): Step {
+  return {
+    name: "container.started",
+    component: component.name,
+    async intent(state) {
+      const canonical = containerName(state.service, component.name);
+      const taken = await deps.podman.inspect(canonical);
+      // The old version keeps its name until it is retired; a re-run of this deploy reuses its own.
+      const name =
+        taken && taken.labels[LABEL_DEPLOY] !== state.deploy.id
+          ? `${canonical}-${state.deploy.id.slice(-6).toLowerCase()}`
+          : canonical;
+      return { name, image: component.image };
+    },
+    async run(state, intent) {
+      const name = String(intent.name);
+      await deps.podman.ensureImage(component.image);
+      const network = component.network ?? deps.containerDefaults.network;
+      await deps.podman.ensureNetwork(network);
+      const tls = tlsMounts(deps, state, component);
+      const spec = buildContainerSpec({
+        service: state.service,
+        component,
+        deployId: state.deploy.id,
+        hostPorts: state.ports.get(component.name) ?? {},
+        defaults: deps.containerDefaults,
+        name,
+        extraEnv: tls.env,
+        extraVolumes: tls.volumes,
+      });
+      await deps.podman.remove(name); // a half-made container of this very deploy (re-run)
+      const id = await deps.podman.run(spec);
+      state.containers.set(component.name, { name, id });
+      const ports = Object.values(state.ports.get(component.name) ?? {});
+      return {
+        payload: { id },
+        reports: [
+          {
+            step: "container.started",
+            status: "done",
+            component: component.name,
+            message: `started ${name} (${component.image})${ports.length ? ` on ${ports.map((p) => `127.0.0.1:${p}`).join(", ")}` : ""}`,
+            detail: { component: component.name, container: name, containerId: id, image: component.image },
+          },
+        ],
+      };
+    },
+  };
+}
+
+export const undoContainer: Compensator = async (deps, _deploy, payload) => {
+  if (payload.name) await deps.podman.remove(String(payload.name));
+};
+
+export function healthStep(deps: SagaDeps, component: ComponentSpec): Step {
+  return {
+    name: "health.passed",
+    component: component.name,
+    intent: () => ({}),
+    async run(state) {
+      const container = state.containers.get(component.name);
+      if (!container) throw new Error(`no new container for ${component.name}`);
+      const check = component.health;
+      const ports = state.ports.get(component.name) ?? {};
+      const probed =
+        check.kind === "none"
+          ? []
+          : check.route
+            ? [ports[check.route]]
+            : check.hostPort
+              ? [check.hostPort]
+              : Object.values(ports);
+      const elapsedMs = await waitHealthy(deps.podman, {
+        container: container.name,
+        check,
+        ports: probed.filter((p): p is number => p !== undefined),
+      });
+      deps.registry.components.setHealth(state.service, component.name, "healthy");
+      return {
+        payload: { elapsedMs },
+        reports: [
+          {
+            step: "health.passed",
+            status: "done",
+            component: component.name,
+            message: `${container.name} is healthy (${check.kind}${check.kind === "http" ? ` ${check.path}` : ""}) after ${elapsedMs} ms`,
+            detail: { component: component.name, elapsedMs },
+          },
+        ],
+      };
+    },
+  };
+}
+
+function tlsMounts(
+  deps: SagaDeps,
+  state: DeployState,
+  component: ComponentSpec,
+): { env: Record<string, string>; volumes: string[] } {
+  const l4 = component.routes.find((r) => r.mode === "l4");
+  if (!l4) return { env: {}, volumes: [] };
+  const cert = deps.registry.bindings.certificates(state.service).find((c) => c.hostname === l4.hostnames[0]);
+  if (!cert) return { env: {}, volumes: [] };
+  return {
+    env: {
+      TLS_CERT_FILE: `${TLS_DIR}/cert.pem`,
+      TLS_KEY_FILE: `${TLS_DIR}/key.pem`,
+      TLS_CA_FILE: `${TLS_DIR}/ca.pem`,
+    },
+    volumes: [
+      `${cert.certFile}:${TLS_DIR}/cert.pem:ro`,
+      `${cert.keyFile}:${TLS_DIR}/key.pem:ro`,
+      `${cert.caFile}:${TLS_DIR}/ca.pem:ro`,
+    ],
+  };
+}
