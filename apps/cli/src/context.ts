@@ -36,6 +36,11 @@ export class CliContext {
     return this.options.tokenFile ?? this.config.token_file ?? this.defaultTokenFile();
   }
 
+  /** `services_dir` in the config, else `~/.config/mcp/services`. */
+  servicesDir(): string {
+    return this.config.services_dir ?? join(cliConfigDir(this.env), "services");
+  }
+
   private defaultTokenFile(): string {
     return join(cliConfigDir(this.env), "token");
   }

@@ -1,9 +1,13 @@
 import { Command } from "commander";
 import { registerCert } from "./commands/cert.js";
 import { comingSoonHelp } from "./commands/coming-soon.js";
+import { registerDeploy } from "./commands/deploy.js";
 import { registerDns } from "./commands/dns.js";
+import { registerLifecycle } from "./commands/lifecycle.js";
 import { registerLogin } from "./commands/login.js";
 import { registerRoute } from "./commands/route.js";
+import { registerService } from "./commands/service.js";
+import { registerStatus } from "./commands/status.js";
 import { registerToken } from "./commands/token.js";
 import { registerVersion } from "./commands/version.js";
 import { cliVersion } from "./version.js";
@@ -29,9 +33,13 @@ export function createProgram(): Command {
 
   // Commands are created with program.command() so they inherit the settings above.
   registerCert(program);
+  registerDeploy(program);
   registerDns(program);
+  registerLifecycle(program);
   registerLogin(program);
   registerRoute(program);
+  registerService(program);
+  registerStatus(program);
   registerToken(program);
   registerVersion(program);
   return program;
