@@ -134,7 +134,7 @@ describe("errors", () => {
     });
     const help = await runMcp(["--help"], { env });
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/Commands:\n\s+dns .*\n[\s\S]*\n\s+version /);
+    expect(help.stdout).toMatch(/Commands:\n\s+cert .*\n[\s\S]*\n\s+version /);
     const soon = help.stdout.slice(help.stdout.indexOf("Coming soon"));
     for (const [usage] of COMING_SOON) expect(soon).toContain(`\n  ${usage}`);
     expect(soon).not.toMatch(/\n {2}dns\b/);
