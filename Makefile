@@ -74,3 +74,7 @@ down: ## stop what `make up` started
 
 clean: ## remove build outputs (keeps .tools and node_modules)
 	rm -rf apps/*/dist packages/*/dist .turbo apps/*/.turbo packages/*/.turbo
+
+.PHONY: images
+images: build podman-conf ## container images of the apps and the hello example, built locally (images/README.md)
+	@images/build.sh
