@@ -3,6 +3,7 @@ import { registerCert } from "./commands/cert.js";
 import { comingSoonHelp } from "./commands/coming-soon.js";
 import { registerDeploy } from "./commands/deploy.js";
 import { registerDns } from "./commands/dns.js";
+import { registerEvents } from "./commands/events.js";
 import { registerLifecycle } from "./commands/lifecycle.js";
 import { registerLogin } from "./commands/login.js";
 import { registerRoute } from "./commands/route.js";
@@ -35,6 +36,7 @@ export function createProgram(): Command {
   registerCert(program);
   registerDeploy(program);
   registerDns(program);
+  registerEvents(program);
   registerLifecycle(program);
   registerLogin(program);
   registerRoute(program);

@@ -7,7 +7,6 @@ export const COMING_SOON: readonly (readonly [string, string])[] = [
   ["adopt <service>", "take over containers started outside mcp"],
   ["push <service> <file>", "copy a file into a service's directory on its node"],
   ["pull <service> <file>", "copy a file out of a service's directory"],
-  ["events [-f]", "show (and follow) platform events"],
 ];
 
 /** The help text section that lists them. */
