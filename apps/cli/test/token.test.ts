@@ -18,7 +18,7 @@ describe("mcp token create", () => {
     expect(first).toMatchObject({ code: 0, stderr: "" });
     const agentToken = first.stdout.trim();
     const ops = JSON.parse(second.stdout);
-    expect(ops).toMatchObject({ name: "ops", roles: ["admin", "reader"], file });
+    expect(ops).toMatchObject({ name: "ops", roles: ["admin", "reader"], files: [file] });
 
     const stored = readFileSync(file, "utf8");
     expect(stored).not.toContain(agentToken);
@@ -29,6 +29,21 @@ describe("mcp token create", () => {
     expect(await auth.authenticate(agentToken)).toEqual({ name: "agent", roles: ["agent"] });
     expect(await auth.authenticate(ops.token)).toEqual({ name: "ops", roles: ["admin", "reader"] });
     expect(await auth.authenticate(`${agentToken}x`)).toBeUndefined();
+  });
+
+  it("appends the same token to several services' files", async () => {
+    const { home, env } = tempHome();
+    const files = [join(home, "a", "tokens.toml"), join(home, "b", "tokens.toml")];
+    const result = await runMcp(["token", "create", "--name", "ops", "--role", "admin", "--file", ...files], {
+      env,
+    });
+    expect(result.code).toBe(0);
+    for (const file of files) {
+      expect(await loadStaticAuthenticator(file).authenticate(result.stdout.trim())).toEqual({
+        name: "ops",
+        roles: ["admin"],
+      });
+    }
   });
 
   it("refuses a bad name and writes nothing", async () => {

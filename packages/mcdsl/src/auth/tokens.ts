@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import { appendFileSync, existsSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { stringify } from "smol-toml";
 
 /** One `[[tokens]]` entry of a static token file: only the token's SHA-256 is stored. */
@@ -25,9 +26,10 @@ export function formatTokenEntry(entry: TokenEntry): string {
   return stringify({ tokens: [entry] });
 }
 
-/** Appends an entry to a token file, creating it with mode 0600 when missing. */
+/** Appends an entry to a token file, creating it (mode 0600) and its directory (0700) when missing. */
 export function appendTokenEntry(path: string, entry: TokenEntry): void {
   const text = `${formatTokenEntry(entry)}\n`;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   if (existsSync(path)) appendFileSync(path, `\n${text}`);
   else writeFileSync(path, text, { mode: 0o600 });
 }
