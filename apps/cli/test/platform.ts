@@ -63,12 +63,12 @@ async function startPlatformApp(
   return app;
 }
 
-export function startMcns(natsUrl?: string): Promise<RunningApp> {
+export function startMcns(natsUrl?: string, zone = ZONE): Promise<RunningApp> {
   return startPlatformApp("mcns", ["dns"], (dir, _api, ports) => {
     return (
       `[database]\npath = "${dir}/mcns.db"\n[dns]\nlisten = "127.0.0.1:${ports.dns}"\n` +
       events(natsUrl) +
-      `[[zones]]\nname = "${ZONE}"\nprimary_ns = "ns1.mcp.test"\nadmin_mailbox = "hostmaster.mcp.test"\n`
+      `[[zones]]\nname = "${zone}"\nprimary_ns = "ns1.mcp.test"\nadmin_mailbox = "hostmaster.mcp.test"\n`
     );
   });
 }
@@ -99,13 +99,24 @@ export function startCertBroker(): Promise<RunningApp> {
   });
 }
 
+export interface AgentOptions {
+  natsUrl?: string;
+  /** MCNS for the agent's records (called with the operator token). */
+  mcns?: RunningApp;
+  /** The podman network (default: the agent's mcpnet). */
+  network?: string;
+}
+
 /** The agent, with podman (CONTAINERS_CONF comes from the environment, as in the agent's tests). */
-export function startAgent(natsUrl?: string, node = "test-node"): Promise<RunningApp> {
+export function startAgent(options: AgentOptions = {}): Promise<RunningApp> {
   return startPlatformApp("mcp-agent", [], (dir) => {
+    writeFileSync(join(dir, "peer.token"), ADMIN.token, { mode: 0o600 });
     return (
-      `[database]\npath = "${dir}/registry.db"\n[node]\nname = "${node}"\n` +
+      `[database]\npath = "${dir}/registry.db"\n[node]\nname = "test-node"\n` +
       `[ports]\nmin = 20000\nmax = 29999\n[podman]\nstop_timeout = 1\n` +
-      (natsUrl ? `[events]\nservers = ["${natsUrl}"]\n` : "")
+      (options.network ? `network = "${options.network}"\n` : "") +
+      (options.natsUrl ? `[events]\nservers = ["${options.natsUrl}"]\n` : "") +
+      (options.mcns ? `[mcns]\nurl = "${options.mcns.url}"\ntoken_file = "${dir}/peer.token"\n` : "")
     );
   });
 }

@@ -56,7 +56,7 @@ export function registerStatus(program: Command): void {
             s.components.map((c) => [
               s.spec!.name,
               c.name,
-              c.containerName,
+              c.containerName || "-",
               c.containerId.slice(0, 12) || "-",
               c.image || "-",
               containerState(c.observedState),
