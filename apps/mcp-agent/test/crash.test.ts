@@ -2,18 +2,14 @@
 // (MCP_AGENT_FAILPOINT), is started again, and must leave the world consistent: a deploy that
 // had not reached `retire` is fully undone (no lease, route, record or container), one that had
 // is fully applied, an interrupted stop is finished.
-import { join } from "node:path";
-import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import { freePort } from "@mcp/mcdsl/testing";
 import { DeployOutcome } from "@mcp/proto/mcp/agent/v1/status_pb.js";
-import { RouteService } from "@mcp/proto/mcproxy/v1/service_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Registry } from "../src/store/registry.js";
 import { oneRoute } from "./helpers/definitions.js";
 import { type Platform, removeContainers, startPlatform, ZONE } from "./helpers/platform.js";
 import { ensurePageImage, runPrefix, TEST_IMAGE } from "./helpers/podman-fixture.js";
-import { containers, curlThrough, deploy, deployEvents, dig } from "./helpers/saga-client.js";
+import { containers, curlThrough, deploy, dig } from "./helpers/saga-client.js";
+import { expectNothingLeft, proxyRoutes, registryOf } from "./helpers/world.js";
 
 const prefix = runPrefix();
 const V2 = "localhost/mcp-agent-test-page:v2";
@@ -50,59 +46,18 @@ async function crashDuring(service: string, image: string, failpoint: string) {
   return run;
 }
 
-function registryOf(service: string) {
-  const registry = new Registry(join(platform.dir, "agent", "registry.db"));
-  try {
-    return {
-      leases: registry.leases.list(service),
-      routes: registry.bindings.proxyRoutes(service),
-      records: registry.bindings.records(service),
-      deploys: registry.journal.history(service).map((d) => d.outcome),
-    };
-  } finally {
-    registry.close();
-  }
-}
-
-async function proxyRoutes(service: string) {
-  const proxy = createClient(
-    RouteService,
-    createConnectTransport({
-      baseUrl: "http://localhost",
-      httpVersion: "1.1",
-      nodeOptions: { socketPath: platform.proxySocket },
-    }),
-  );
-  return (await proxy.listRoutes({ owner: service })).routes.map((r) =>
-    r.backends.map((b) => b.address).join(","),
-  );
-}
-
-async function expectNothingLeft(service: string) {
-  expect(containers(service)).toEqual([]);
-  expect(await proxyRoutes(service)).toEqual([]);
-  expect(dig(platform.dnsPort, `${service}.${ZONE}`)).toBe("");
-  const state = registryOf(service);
-  expect(state).toMatchObject({ leases: [], routes: [], records: [], deploys: ["rolled_back"] });
-  const events = await deployEvents(platform.nats.url, service);
-  expect(events.at(-1)?.type).toBe(`mcp.deploy.${service}.rolled_back`);
-}
-
 describe("crash recovery (kill -9 at each step)", () => {
   for (const failpoint of [
     "after:port.leased",
-    "after:cert.ready",
     "after:container.started",
-    "after:health.passed",
     "after:dns.published",
-    "before:route.added",
     "after:route.added",
   ]) {
     it(`undoes a first deploy killed ${failpoint.replace(":", " ")}`, async () => {
       const service = `${prefix}-${failpoint.replace(/[^a-z]/g, "").slice(0, 20)}`;
       services.push(service);
       await crashDuring(service, TEST_IMAGE, failpoint);
-      await expectNothingLeft(service);
+      await expectNothingLeft(platform, service);
     }, 60_000);
   }
 
@@ -125,12 +80,12 @@ describe("crash recovery (kill -9 at each step)", () => {
     services.push(service);
     const first = await deploy(platform.client, definition(service, TEST_IMAGE));
     expect(first.error).toBeUndefined();
-    const before = registryOf(service);
+    const before = registryOf(platform, service);
     await crashDuring(service, V2, "after:route.added");
     expect((await curlThrough(proxyPort, `${service}.${ZONE}`, platform.rootCa)).body).toBe(
       "hello from busybox\n",
     );
-    const after = registryOf(service);
+    const after = registryOf(platform, service);
     expect(after.leases).toEqual(before.leases);
     expect(after.routes).toEqual(before.routes);
     expect(after.records).toEqual(before.records);
@@ -138,7 +93,7 @@ describe("crash recovery (kill -9 at each step)", () => {
     expect(containers(service)).toEqual([
       { name: `${service}-web`, state: "running", deploy: first.deployId },
     ]);
-    expect(await proxyRoutes(service)).toEqual([`127.0.0.1:${before.leases[0]!.hostPort}`]);
+    expect(await proxyRoutes(platform, service)).toEqual([`127.0.0.1:${before.leases[0]!.hostPort}`]);
 
     // and a stop killed half way is finished at the next start
     await platform.agent.stop();
@@ -147,7 +102,7 @@ describe("crash recovery (kill -9 at each step)", () => {
     await platform.agent.exited();
     await platform.startAgent();
     expect(containers(service)).toEqual([]);
-    expect(await proxyRoutes(service)).toEqual([]);
-    expect(registryOf(service)).toMatchObject({ leases: [], routes: [], records: [] });
+    expect(await proxyRoutes(platform, service)).toEqual([]);
+    expect(registryOf(platform, service)).toMatchObject({ leases: [], routes: [], records: [] });
   }, 90_000);
 });

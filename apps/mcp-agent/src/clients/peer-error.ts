@@ -19,6 +19,11 @@ export class PeerError extends Error {
     this.reason = reason;
   }
 
+  /** The connection was refused (or the socket is missing): the call never reached the peer. */
+  get notDelivered(): boolean {
+    return this.code === Code.Unavailable && /ECONNREFUSED|ENOENT/.test(this.reason);
+  }
+
   /** A peer that cannot be reached (or timed out) rather than one that refused. */
   get unreachable(): boolean {
     return this.code === Code.Unavailable || this.code === Code.DeadlineExceeded;
@@ -31,11 +36,12 @@ export async function callPeer<T>(peer: Peer, action: string, fn: () => Promise<
     return await fn();
   } catch (err) {
     const connect = ConnectError.from(err);
-    const reason =
-      connect.code === Code.Unavailable && /ECONNREFUSED|ENOENT|connect/i.test(connect.rawMessage)
-        ? `unreachable (${connect.rawMessage})`
-        : connect.rawMessage;
-    throw new PeerError(peer, action, connect.code, reason);
+    // connect-node reports a refused TCP connection as Unavailable but a missing Unix socket as
+    // Internal: both mean the peer is not there.
+    const unreachable = /ECONNREFUSED|ENOENT|ECONNRESET|EHOSTUNREACH/.test(connect.rawMessage);
+    const code = unreachable ? Code.Unavailable : connect.code;
+    const reason = unreachable ? `unreachable (${connect.rawMessage})` : connect.rawMessage;
+    throw new PeerError(peer, action, code, reason);
   }
 }
 

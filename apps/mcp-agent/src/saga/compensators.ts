@@ -29,16 +29,26 @@ export async function compensate(
   const entries = journal.entries(deploy.id).reverse();
   // Routes first whatever their order: traffic leaves the new containers before they go.
   entries.sort((a, b) => Number(b.step === "route.added") - Number(a.step === "route.added"));
+  const problems: string[] = [];
   for (const entry of entries) {
     if (entry.state === "compensated") continue;
     const undo = compensators[entry.step];
-    if (!undo) continue;
+    if (!undo || entry.payload.noEffect) continue;
     journal.stepUpdated(entry.seq, "compensating");
-    await undo(deps, deploy, entry.payload);
+    try {
+      await undo(deps, deploy, entry.payload);
+    } catch (err) {
+      // The other steps are still undone; this one is retried (recovery) until it succeeds.
+      problems.push(
+        `undo ${entry.step}${entry.component ? ` ${entry.component}` : ""}: ${(err as Error).message}`,
+      );
+      continue;
+    }
     journal.stepUpdated(entry.seq, "compensated");
     undone.push(entry.component ? `${entry.step} ${entry.component}` : entry.step);
     await onUndone?.(entry);
   }
+  if (problems.length > 0) throw new Error(problems.join("; "));
   await sweep(deps, deploy);
   return undone;
 }

@@ -4,6 +4,7 @@
 // the steps in reverse (the old version never stopped serving); from `retire` on, the deploy only
 // moves forward. Every outcome is reported (stream + NATS).
 import type { ServiceDefinition } from "@mcp/mcdsl/servicedef";
+import { PeerError } from "../clients/peer-error.js";
 import type { Deploy, DeployKind } from "../store/journal.js";
 import { compensate } from "./compensators.js";
 import type { SagaDeps } from "./context.js";
@@ -136,7 +137,13 @@ async function runStep(deps: SagaDeps, state: DeployState, step: Step, reporter:
       await reporter.report({ deployId: state.deploy.id, service: state.service, ...report });
     }
   } catch (err) {
-    journal.stepUpdated(seq, "failed", { error: (err as Error).message });
+    // A call that never reached its peer had no effect: compensation can skip it (and must, as
+    // that peer is likely still down).
+    const noEffect = err instanceof PeerError && err.notDelivered;
+    journal.stepUpdated(seq, "failed", {
+      error: (err as Error).message,
+      payload: noEffect ? { noEffect } : {},
+    });
     throw err;
   }
 }

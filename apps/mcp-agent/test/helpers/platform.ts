@@ -17,6 +17,8 @@ const dist = (app: string) => new URL(`../../../${app}/dist/main.js`, import.met
 export const AGENT_MAIN = new URL("../../dist/main.js", import.meta.url).pathname;
 export const ZONE = "svc.mcp.metacircular.net";
 
+export type PeerName = "mcns" | "cert-broker" | "mcproxy-registry";
+
 export interface Platform {
   dir: string;
   nats: NatsServer;
@@ -30,6 +32,9 @@ export interface Platform {
   network: string;
   agent: AppProcess;
   client: Client<typeof AgentService>;
+  /** Stops one of the peers (to test a deploy while it is down) and starts it again. */
+  stopPeer(name: PeerName): Promise<void>;
+  startPeer(name: PeerName): Promise<void>;
   /** Starts the agent again (after a crash), with extra environment. */
   restartAgent(env?: Record<string, string>): Promise<void>;
   startAgent(env?: Record<string, string>): Promise<void>;
@@ -74,19 +79,16 @@ export async function startPlatform(
       `[auth]\ntokens_file = "${tokensFile}"\n[database]\npath = "${dir}/routes.db"\n` +
       `[proxy]\nbind = "127.0.0.1"\ncert_dir = "${certDir}"\nbootstrap_file = "${dir}/none.toml"\n${events}`,
   );
+  const peer = (name: PeerName, config: string, port: number) => ({
+    name,
+    start: () => startApp(dist(name), ["--config", join(dir, config)]),
+    app: startApp(dist(name), ["--config", join(dir, config)]),
+    url: `http://127.0.0.1:${port}`,
+  });
   const processes = [
-    {
-      app: startApp(dist("mcns"), ["--config", join(dir, "mcns.toml")]),
-      url: `http://127.0.0.1:${mcnsPort}`,
-    },
-    {
-      app: startApp(dist("cert-broker"), ["--config", join(dir, "cert-broker.toml")]),
-      url: `http://127.0.0.1:${brokerPort}`,
-    },
-    {
-      app: startApp(dist("mcproxy-registry"), ["--config", join(dir, "mcproxy.toml")]),
-      url: `http://127.0.0.1:${proxyPort}`,
-    },
+    peer("mcns", "mcns.toml", mcnsPort),
+    peer("cert-broker", "cert-broker.toml", brokerPort),
+    peer("mcproxy-registry", "mcproxy.toml", proxyPort),
   ];
   await Promise.all(processes.map((p) => p.app.waitReady(`${p.url}/readyz`)));
 
@@ -123,6 +125,14 @@ export async function startPlatform(
       AgentService,
       createGrpcTransport({ baseUrl: agentUrl, interceptors: [bearerTokenInterceptor(admin.token)] }),
     ),
+    async stopPeer(name) {
+      await processes.find((p) => p.name === name)!.app.stop();
+    },
+    async startPeer(name) {
+      const p = processes.find((q) => q.name === name)!;
+      p.app = p.start();
+      await p.app.waitReady(`${p.url}/readyz`);
+    },
     async startAgent(env = {}) {
       platform.agent = startApp(AGENT_MAIN, ["--config", agentConfig], {
         env: { ...process.env, ...agentEnv, ...env },
