@@ -15,7 +15,7 @@ say() { printf 'images: %s\n' "$*" >&2; }
 
 major=$("$node_bin" -p 'process.versions.node.split(".")[0]')
 [ "$major" = 24 ] || { say "base: $node_bin is Node $major, the images need 24 (make node installs it in .tools/node)"; exit 1; }
-file "$busybox" 2>/dev/null | grep -q 'statically linked' ||
+{ ldd "$busybox" 2>&1 || true; } | grep -q 'not a dynamic executable' ||
   { say "base: $busybox is not a static busybox (apt-get install busybox-static)"; exit 1; }
 
 # The cache key: this script, the helper, the two binaries and the host's libraries they load.

@@ -5,7 +5,7 @@
 set -euo pipefail
 image=${1:-localhost/mcp-busybox:1}
 busybox=$(readlink -f "${BUSYBOX:-$(command -v busybox || echo /bin/busybox)}")
-file "$busybox" 2>/dev/null | grep -q 'statically linked' ||
+{ ldd "$busybox" 2>&1 || true; } | grep -q 'not a dynamic executable' ||
   { echo "images: $busybox is not a static busybox (apt-get install busybox-static)" >&2; exit 1; }
 key=$(cat "$0" "$busybox" | sha256sum | cut -c1-16)
 if [ "$(podman image inspect -f '{{index .Labels "mcp.base.key"}}' "$image" 2>/dev/null || true)" = "$key" ]; then

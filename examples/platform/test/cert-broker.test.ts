@@ -2,7 +2,7 @@
 // volume, certificates published into the folder it shares with mc-proxy, the API on a published
 // port. The trust bundle over REST is the root on the volume, and an issued chain verifies with openssl.
 import { execFile } from "node:child_process";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { appendTokenEntry, mintToken } from "@mcp/mcdsl/auth";
@@ -46,6 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await container?.remove();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe("cert-broker image", () => {

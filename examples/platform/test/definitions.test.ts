@@ -3,7 +3,7 @@
 // component (test/helpers/like-agent.ts) — mcns answers dig on its published DNS port, cert-broker
 // its API on the $PORT it was handed, hello its page as a non-root user, and stops at once.
 import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { appendTokenEntry, mintToken } from "@mcp/mcdsl/auth";
@@ -40,8 +40,11 @@ async function start(def: ServiceDefinition, root: string): Promise<RunningCompo
   return running;
 }
 
+let root: string;
+
 afterAll(async () => {
   for (const container of started) await container.remove();
+  if (root) rmSync(root, { recursive: true, force: true });
 });
 
 describe("examples/platform and examples/services", () => {
@@ -66,7 +69,6 @@ describe("examples/platform and examples/services", () => {
 });
 
 describe("run as the agent runs them", () => {
-  let root: string;
   beforeAll(() => {
     root = tempDir("defs");
   });

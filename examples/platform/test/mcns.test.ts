@@ -1,7 +1,7 @@
 // The MCNS image as an operator runs it: non-root, config and data on host folders, the API and DNS
 // (UDP and TCP) published on loopback ports. A record created over REST is answered by `dig`.
 import { execFile } from "node:child_process";
-import { existsSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { appendTokenEntry, mintToken } from "@mcp/mcdsl/auth";
@@ -56,6 +56,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await container?.remove();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 async function dig(name: string, ...options: string[]): Promise<string> {

@@ -2,7 +2,7 @@
 // the podman API socket (a `podman system service` the test starts) with the podman client the
 // image carries. GetNodeInfo reports the host's podman, and the agent's network exists on the host.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { appendTokenEntry, mintToken } from "@mcp/mcdsl/auth";
 import { curl, freePort } from "@mcp/mcdsl/testing";
@@ -56,6 +56,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await container?.remove();
+  rmSync(dir, { recursive: true, force: true });
   await podmanStatus("network", "rm", "-f", network);
   service?.kill("SIGTERM");
 });

@@ -3,7 +3,7 @@
 // API (token) is listed over the Unix socket (no token: the agent's way in), and the data plane
 // opens the route's listener on the host.
 
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import { appendTokenEntry, mintToken } from "@mcp/mcdsl/auth";
@@ -46,6 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await container?.remove();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 function accepts(port: number): Promise<boolean> {
