@@ -66,11 +66,11 @@ test: lint typecheck build ## lint, typecheck, then every test suite; ends with 
 	@turbo run test --continue --concurrency=1 --output-logs=full; \
 	node scripts/test-summary.mjs
 
-up: build ## bring up the platform locally (nats-server and the sample service for now)
-	@scripts/dev-up.sh
+up: build podman-conf ## the whole platform locally: start it, deploy the hello example, check it (.mcp-dev/)
+	@scripts/dev/up.sh
 
 down: ## stop what `make up` started
-	@scripts/dev-down.sh
+	@scripts/dev/down.sh
 
 clean: ## remove build outputs (keeps .tools and node_modules)
 	rm -rf apps/*/dist packages/*/dist .turbo apps/*/.turbo packages/*/.turbo
