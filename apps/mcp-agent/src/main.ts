@@ -100,6 +100,7 @@ async function main(): Promise<void> {
         eventsConnected: () => bus !== undefined,
       },
       operations,
+      bus,
     }),
     listen: config.server.listen,
     socket: config.server.socket ? { path: config.server.socket } : undefined,

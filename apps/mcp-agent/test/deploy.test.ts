@@ -7,14 +7,17 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import { freePort } from "@mcp/mcdsl/testing";
+import { SyncAction } from "@mcp/proto/mcp/agent/v1/service_pb.js";
 import { DeployOutcome } from "@mcp/proto/mcp/agent/v1/status_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toServiceSpec } from "../src/api/spec.js";
 import { oneRoute } from "./helpers/definitions.js";
 import { type Platform, removeContainers, startPlatform, ZONE } from "./helpers/platform.js";
 import { ensurePageImage, runPrefix, TEST_IMAGE } from "./helpers/podman-fixture.js";
 import { containers, curlThrough, deploy, deployEvents, dig, requestLoop } from "./helpers/saga-client.js";
 
 const prefix = runPrefix();
+const services: string[] = [];
 const service = `${prefix}-hello`;
 const hostname = `${service}.${ZONE}`;
 let platform: Platform;
@@ -36,7 +39,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  removeContainers([service]);
+  removeContainers([service, ...services]);
   await platform?.stop();
 });
 
@@ -83,15 +86,32 @@ describe("deploy saga", () => {
       "completed",
     ]);
     expect(new Set(events.map((e) => e.deployId))).toEqual(new Set([run.deployId]));
+
+    // the same events through the agent's WatchEvents (what `mcp events` reads)
+    const watch = new AbortController();
+    const watched: string[] = [];
+    for await (const res of platform.client.watchEvents(
+      {
+        start: { case: "startSequence", value: 1n },
+        filterSubject: `mcp.deploy.${service}.>`,
+        deployId: run.deployId,
+      },
+      { signal: watch.signal },
+    )) {
+      watched.push(res.event!.type);
+      if (res.event!.type.endsWith(".completed")) break;
+    }
+    watch.abort();
+    expect(watched).toEqual(events.map((e) => e.type));
   }, 60_000);
 
   it("plans a redeploy without changing anything", async () => {
     const same = await platform.client.plan({
-      service: (await import("../src/api/spec.js")).toServiceSpec(withPort(TEST_IMAGE)),
+      service: toServiceSpec(withPort(TEST_IMAGE)),
     });
     expect(same.hasChanges).toBe(false);
     const changed = await platform.client.plan({
-      service: (await import("../src/api/spec.js")).toServiceSpec(withPort(V2)),
+      service: toServiceSpec(withPort(V2)),
     });
     expect(changed.hasChanges).toBe(true);
     expect(changed.containers.map((c) => [c.component, c.oldImage, c.newImage, c.reason])).toEqual([
@@ -191,5 +211,48 @@ describe("deploy saga", () => {
     expect((await curlThrough(proxyPort, hostname, platform.rootCa)).body).toBe("hello v2\n");
     expect(dig(platform.dnsPort, hostname)).toBe("127.0.0.1");
     await platform.client.stopService({ name: service });
+  }, 60_000);
+
+  it("syncs a set of definitions: deploys the active, stops the inactive, prunes the rest", async () => {
+    const other = `${prefix}-sync`;
+    services.push(other);
+    const spec = (active: boolean) => {
+      const d = withPort(TEST_IMAGE);
+      return toServiceSpec({
+        ...d,
+        name: other,
+        active,
+        components: d.components.map((c) => ({
+          ...c,
+          routes: c.routes.map((r) => ({ ...r, hostnames: [`${other}.${ZONE}`] })),
+        })),
+      });
+    };
+    const actions = (r: { results: { service: string; action: SyncAction; error: string }[] }) =>
+      r.results.map(
+        (x) =>
+          `${x.service === other ? "other" : "hello"} ${SyncAction[x.action]}${x.error ? `: ${x.error}` : ""}`,
+      );
+    expect(actions(await platform.client.syncServices({ services: [spec(true)] }))).toEqual([
+      "other DEPLOYED",
+    ]);
+    expect((await curlThrough(proxyPort, `${other}.${ZONE}`, platform.rootCa)).body).toBe(
+      "hello from busybox\n",
+    );
+    expect(actions(await platform.client.syncServices({ services: [spec(true)] }))).toEqual([
+      "other UNCHANGED",
+    ]);
+    expect(
+      actions(await platform.client.syncServices({ services: [spec(false)], prune: true, dryRun: true })),
+    ).toEqual(["other STOPPED", "hello REMOVED"]);
+    expect(containers(other)).toHaveLength(1); // a dry run changes nothing
+    expect(actions(await platform.client.syncServices({ services: [spec(false)], prune: true }))).toEqual([
+      "other STOPPED",
+      "hello REMOVED",
+    ]);
+    expect(containers(other)).toEqual([]);
+    expect(
+      (await platform.client.listServices({})).services.map((s) => [s.spec?.name, s.spec?.active]),
+    ).toEqual([[other, false]]);
   }, 60_000);
 });

@@ -4,10 +4,12 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
-import { AgentService } from "@mcp/proto/mcp/agent/v1/service_pb.js";
+import type { EventBus } from "@mcp/mcdsl/events";
+import { AgentService, SyncAction } from "@mcp/proto/mcp/agent/v1/service_pb.js";
 import { NodeInfoSchema } from "@mcp/proto/mcp/agent/v1/status_pb.js";
 import { PodmanError } from "../runtime/errors.js";
 import type { Operations } from "../saga/operations.js";
+import { syncServices } from "../saga/sync.js";
 import { type NodeContext, nodeInfo } from "../status/node-info.js";
 import type { StatusReader } from "../status/observe.js";
 import type { Registry } from "../store/registry.js";
@@ -22,13 +24,23 @@ import {
   toRouteBinding,
   toServiceInfo,
 } from "./status.js";
+import { watchEvents } from "./watch.js";
 
 export interface AgentServiceDeps {
   registry: Registry;
   status: StatusReader;
   node: NodeContext;
   operations: Operations;
+  bus?: EventBus;
 }
+
+const SYNC_ACTIONS = {
+  unchanged: SyncAction.UNCHANGED,
+  deployed: SyncAction.DEPLOYED,
+  stopped: SyncAction.STOPPED,
+  removed: SyncAction.REMOVED,
+  failed: SyncAction.FAILED,
+} as const;
 
 const SERVICE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -111,11 +123,30 @@ export function agentRoutes(deps: AgentServiceDeps) {
         await operations.restart(req.name, req.components).catch(fail);
         return { service: await serviceInfo(req.name) };
       },
-      syncServices: () => unimplemented("SyncServices"),
+      syncServices: async (req) => {
+        const definitions = req.services.map((spec, i) => toDefinition(spec, `services[${i}]`));
+        for (const d of definitions) {
+          if (d.node && d.node !== deps.node.name) {
+            throw new ConnectError(
+              `${d.name} is defined for node "${d.node}", and this agent is node "${deps.node.name}"`,
+              Code.FailedPrecondition,
+            );
+          }
+        }
+        const results = await syncServices(operations, definitions, { prune: req.prune, dryRun: req.dryRun });
+        return {
+          results: results.map((r) => ({
+            service: r.service,
+            action: SYNC_ACTIONS[r.action],
+            deployId: r.deployId ?? "",
+            error: r.error ?? "",
+          })),
+        };
+      },
       adoptContainers: () => unimplemented("AdoptContainers"),
       pushFile: () => unimplemented("PushFile"),
       pullFile: () => unimplemented("PullFile"),
-      watchEvents: () => unimplemented("WatchEvents"),
+      watchEvents: (req, ctx) => watchEvents(deps.bus, req, ctx.signal),
     });
   };
 }

@@ -84,6 +84,16 @@ export class Operations {
     });
   }
 
+  /** Removes a stopped service from the registry (its certificates' rows go with it). */
+  forget(name: string): void {
+    const { registry } = this.deps;
+    registry.transaction(() => {
+      for (const cert of registry.bindings.certificates(name))
+        registry.bindings.removeCertificate(name, cert.hostname);
+      registry.services.remove(name);
+    });
+  }
+
   #stored(name: string): ServiceDefinition {
     const stored = this.deps.registry.services.get(name);
     if (!stored) throw new OperationError("NOT_FOUND", `service "${name}" is not in the registry`);
