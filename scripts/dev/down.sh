@@ -10,10 +10,10 @@ fi
 for (( i=${#services[@]}-1; i>=0; i-- )); do
   name=${services[$i]}
   pid=$(pid_of "$name") || continue
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  if alive "$pid"; then
     kill -TERM "$pid"
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+    for _ in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
+    alive "$pid" && kill -KILL "$pid"
     say "down: stopped $name (pid $pid)"
   fi
   rm -f "$run_dir/$name.pid"

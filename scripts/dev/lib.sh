@@ -22,4 +22,7 @@ services=(nats mcns cert-broker mcproxy-registry mcp-agent)
 say() { printf '%s\n' "$*"; }
 mcp() { node "$repo/apps/cli/dist/main.js" "$@"; }
 pid_of() { cat "$run_dir/$1.pid" 2>/dev/null; }
-running() { local pid; pid=$(pid_of "$1") && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }
+# Alive and not a zombie: a process whose parent is gone waits as a zombie until init reaps it,
+# which some inits (containers, sandboxes) do only now and then.
+alive() { [ -n "$1" ] && [ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+running() { local pid; pid=$(pid_of "$1") && alive "$pid"; }
