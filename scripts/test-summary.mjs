@@ -1,4 +1,4 @@
-// Adds up the vitest JSON reports of every package (packages/*, apps/*, examples/* .tmp/) into the closing
+// Adds up the vitest JSON reports of every package (packages/*, apps/*, examples/*, tests/* .tmp/) into the closing
 // line CI reads: "N passed, N failed". A package whose tests should have run but left no report
 // (vitest crashed, or turbo stopped before it) counts as one failure, so a crash can never look green.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -9,7 +9,8 @@ let passed = 0;
 let failed = 0;
 const problems = [];
 
-for (const group of ["packages", "apps", "examples"]) {
+for (const group of ["packages", "apps", "examples", "tests"]) {
+  if (!existsSync(join(root, group))) continue;
   for (const name of readdirSync(join(root, group))) {
     const dir = join(root, group, name);
     const pkgFile = join(dir, "package.json");

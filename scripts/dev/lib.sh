@@ -1,7 +1,7 @@
 # Shared by up.sh and down.sh: where the local platform keeps its state and how its processes are
 # started and found. Everything lives in .mcp-dev/ at the repository root (git-ignored).
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-state=$repo/.mcp-dev
+state=${MCP_DEV_STATE:-$repo/.mcp-dev}   # another folder runs a second platform (the e2e tests do)
 run_dir=$state/run
 log_dir=$state/logs
 
