@@ -68,7 +68,7 @@ http {
 }
 CONF
 $SERVE nginx -c "$W/backend.conf" -g "daemon off;" -p "$W/backend" & PIDS+=($!)
-$SERVE nginx -c "$W/ref.conf" -g "daemon off;" -p "$W/ref" & PIDS+=($!)
+$SERVE nginx -c "$W/ref.conf" -g "daemon off;" -p "$W/ref" & PIDS+=($!); NGINX_REF=$!
 
 cat > "$W/haproxy.cfg" <<CONF
 global
@@ -87,7 +87,7 @@ frontend l4
 backend tls
   server s1 127.0.0.1:18443
 CONF
-$SERVE haproxy -f "$W/haproxy.cfg" -db >/dev/null 2>&1 & PIDS+=($!)
+$SERVE haproxy -f "$W/haproxy.cfg" -db >/dev/null 2>&1 & PIDS+=($!); HAPROXY=$!
 
 mkdir -p "$W/mcp"
 echo "" > "$W/mcp/tokens.toml"; chmod 600 "$W/mcp/tokens.toml"
@@ -120,7 +120,7 @@ bootstrap_file = "$W/mcp/routes.toml"
 level = "warn"
 CONF
 # shellcheck disable=SC2086
-$SERVE "$NODE" ${NODE_PROF:-} "$APP/dist/main.js" --config "$W/mcp/mcproxy.toml" & PIDS+=($!)
+$SERVE "$NODE" ${NODE_PROF:-} "$APP/dist/main.js" --config "$W/mcp/mcproxy.toml" & PIDS+=($!); MCP=$!
 
 for _ in $(seq 100); do curl -sk https://localhost:19452/ >/dev/null 2>&1 && curl -sk https://localhost:19441/ >/dev/null 2>&1 \
   && curl -sk https://localhost:19442/ >/dev/null 2>&1 && break; sleep 0.1; done
@@ -140,6 +140,10 @@ load() {
     tls) wrk_run -H "Connection: close" "https://localhost:$2/" ;;
   esac
 }
+# CPU time a process (all its threads) has used, in clock ticks: the proxy's cost per request is
+# less disturbed by other work on the machine than its requests per second.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
 median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) print 0; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 label() {
   case $1 in
@@ -151,17 +155,22 @@ label() {
 }
 
 echo "each figure: median of $REPEAT runs of ${DUR}s; PIN=${PIN:-0}; HAProxy nbthread ${HAPROXY_THREADS:-1}"
-printf '%-36s %10s %9s %10s %9s %6s  %s\n' "scenario" "mcp req/s" "mcp lat" "ref req/s" "ref lat" "ratio" "ratios per round"
+echo "CPU µs/req: the proxy process's CPU time per request (HAProxy; nginx's worker; Node with its threads)"
+printf '%-36s %10s %9s %7s %10s %9s %7s %6s  %s\n' "scenario" "mcp req/s" "mcp lat" "µs/req" "ref req/s" "ref lat" "µs/req" \
+  "ratio" "ratios per round"
+NGINX_WORKER=$(pgrep -P "$NGINX_REF" | head -1)
 for s in $SCENARIOS; do
-  mine=19452 ref=19442
-  [ "$s" = l4 ] && mine=19451 ref=19441
+  mine=19452 ref=19442 refpid=$NGINX_WORKER
+  [ "$s" = l4 ] && mine=19451 ref=19441 refpid=$HAPROXY
   : >"$W/$s.rounds"
   for _ in $(seq "$REPEAT"); do
-    read -r a alat < <(load "$s" "$mine")
-    read -r b blat < <(load "$s" "$ref")
-    echo "$a $alat $b $blat $(awk -v a="$a" -v b="$b" 'BEGIN{ if (b>0) printf "%.3f", a/b; else print 0 }')" >>"$W/$s.rounds"
+    t0=$(ticks "$MCP"); read -r a alat < <(load "$s" "$mine"); t1=$(ticks "$MCP")
+    u0=$(ticks "$refpid"); read -r b blat < <(load "$s" "$ref"); u1=$(ticks "$refpid")
+    awk -v a="$a" -v al="$alat" -v b="$b" -v bl="$blat" -v mt=$((t1 - t0)) -v rt=$((u1 - u0)) -v d="$DUR" -v us="$TICK_US" \
+      'BEGIN { printf "%s %s %.0f %s %s %.0f %.3f\n", a, al, (a > 0 ? mt * us / (a * d) : 0), b, bl, (b > 0 ? rt * us / (b * d) : 0), (b > 0 ? a / b : 0) }' \
+      >>"$W/$s.rounds"
   done
   col() { awk -v c="$1" '{print $c}' "$W/$s.rounds" | median; }
-  printf '%-36s %10.0f %7.1fms %10.0f %7.1fms %6.2f  %s\n' "$(label "$s")" "$(col 1)" "$(col 2)" "$(col 3)" "$(col 4)" "$(col 5)" \
-    "$(awk '{printf "%s ", $5}' "$W/$s.rounds")"
+  printf '%-36s %10.0f %7.1fms %7.0f %10.0f %7.1fms %7.0f %6.2f  %s\n' "$(label "$s")" "$(col 1)" "$(col 2)" "$(col 3)" \
+    "$(col 4)" "$(col 5)" "$(col 6)" "$(col 7)" "$(awk '{printf "%s ", $7}' "$W/$s.rounds")"
 done

@@ -40,6 +40,10 @@ export class L7Port {
       (req, res) => this.#onRequest(req, res),
     );
     this.#server.setTimeout(ctx.options.idleTimeoutMs);
+    // HTTP/1.1 keep-alive connections wait for their next request as long as HTTP/2 ones (Node's
+    // default is 5 s, which makes clients pay a new handshake after any pause).
+    // (allowHTTP1 servers have the property; the type does not declare it.)
+    (this.#server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = ctx.options.idleTimeoutMs;
     this.#server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.#onUpgrade(req, socket, head),
     );
