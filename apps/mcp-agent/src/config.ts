@@ -71,6 +71,17 @@ export const configSchema = z.object({
     /** Seconds podman waits after SIGTERM before SIGKILL when stopping a container. */
     stop_timeout: z.number().int().min(0).max(3600).default(10),
   }),
+  monitor: section({
+    /** Watch podman's events: observed state, mcp.container.* events, flapping, drift, alerts. */
+    enabled: z.boolean().default(true),
+    /** A program run on a death, flapping or drift, with MCP_ALERT_* in its environment. */
+    alert_command: z.array(z.string()).default([]),
+    /** This many restarts within flap_window_ms is flapping. */
+    flap_restarts: z.number().int().min(2).default(3),
+    flap_window_ms: z.number().int().min(1000).default(300_000),
+    /** How often running services are compared with podman for drift (ms). */
+    drift_interval_ms: z.number().int().min(1000).default(30_000),
+  }),
   registries: z.array(registrySchema).default([]),
   log: section(logFields()),
 });

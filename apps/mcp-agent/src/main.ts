@@ -8,6 +8,7 @@ import { closeOnSignals, serve } from "@mcp/mcdsl/server";
 import { agentRoutes } from "./api/agent-service.js";
 import { peersFromConfig } from "./clients/peers.js";
 import { APP, loadAgentConfig } from "./config.js";
+import { Monitor } from "./monitor/monitor.js";
 import { PortAllocator } from "./ports/allocator.js";
 import { leaseOwnerAlive } from "./ports/reclaim.js";
 import { Podman } from "./runtime/podman.js";
@@ -85,6 +86,16 @@ async function main(): Promise<void> {
   }
 
   const status = new StatusReader(registry, podman);
+  const monitor = new Monitor(
+    { registry, podman, status, locks: operations.locks, bus, logger },
+    {
+      flapRestarts: config.monitor.flap_restarts,
+      flapWindowMs: config.monitor.flap_window_ms,
+      driftIntervalMs: config.monitor.drift_interval_ms,
+      alertCommand: config.monitor.alert_command,
+    },
+  );
+  if (config.monitor.enabled) monitor.start();
   const tls = tlsFromConfig(config.server);
   const server = await serve({
     routes: agentRoutes({
@@ -117,6 +128,7 @@ async function main(): Promise<void> {
   closeOnSignals(logger, [
     () => clearInterval(unrecovered),
     () => server.close(),
+    () => monitor.close(),
     () => bus?.close(),
     () => podman.close(),
     () => authDir.close(),

@@ -20,6 +20,11 @@ export class ServiceLocks {
     return () => this.#held.delete(service);
   }
 
+  /** Whether a saga of the service is running. */
+  busy(service: string): boolean {
+    return this.#held.has(service);
+  }
+
   async with<T>(service: string, what: string, fn: () => Promise<T>): Promise<T> {
     const release = this.acquire(service, what);
     try {
