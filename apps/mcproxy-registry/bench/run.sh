@@ -154,6 +154,13 @@ label() {
   esac
 }
 
+# Session resumption (the second connection offers the first one's session ticket).
+resumes() {
+  echo | openssl s_client -connect "127.0.0.1:$1" -servername localhost -sess_out "$W/sess.$1" >/dev/null 2>&1
+  echo | openssl s_client -connect "127.0.0.1:$1" -servername localhost -sess_in "$W/sess.$1" 2>/dev/null |
+    grep -q '^Reused' && echo yes || echo no
+}
+echo "TLS session resumption: mc-proxy L7 $(resumes 19452), nginx L7 $(resumes 19442)"
 echo "each figure: median of $REPEAT runs of ${DUR}s; PIN=${PIN:-0}; HAProxy nbthread ${HAPROXY_THREADS:-1}"
 echo "CPU µs/req: the proxy process's CPU time per request (HAProxy; nginx's worker; Node with its threads)"
 printf '%-36s %10s %9s %7s %10s %9s %7s %6s  %s\n' "scenario" "mcp req/s" "mcp lat" "µs/req" "ref req/s" "ref lat" "µs/req" \

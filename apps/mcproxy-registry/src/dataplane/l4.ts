@@ -1,20 +1,29 @@
 // L4 passthrough: connect to a backend, replay the ClientHello (after a PROXY v2 header when the
-// route asks for one), then splice both ways. pipe() gives backpressure: a slow reader pauses the
-// other side instead of buffering without bound.
+// route asks for one), then splice both ways with backpressure (splice.ts): a slow reader pauses
+// the other side instead of buffering without bound.
 import { connect, type Socket } from "node:net";
 import { alertRecord, TlsAlert } from "./client-hello.js";
 import type { ProxyContext } from "./context.js";
 import type { LiveRoute } from "./live-route.js";
 import { backendFailure } from "./metrics.js";
 import { proxyHeaderV2 } from "./proxy-protocol.js";
+import { spliceBoth } from "./splice.js";
 
 export function relayL4(ctx: ProxyContext, client: Socket, hello: Buffer, live: LiveRoute): void {
   const { route } = live;
   const backend = live.pick();
   const active = ctx.metrics.activeConnections.labels("l4");
   active.inc();
-  const upstream = connect({ host: backend.host, port: backend.port, allowHalfOpen: true });
-  upstream.setNoDelay(true);
+  const upstream = connect({
+    host: backend.host,
+    port: backend.port,
+    allowHalfOpen: true,
+    noDelay: true,
+    // TCP keep-alive finds a peer that vanished (a dead NAT entry) on a long-lived quiet connection.
+    keepAlive: true,
+    keepAliveInitialDelay: 60_000,
+  });
+  client.setKeepAlive(true, 60_000);
   let connected = false;
   const pair = {
     destroy() {
@@ -36,9 +45,7 @@ export function relayL4(ctx: ProxyContext, client: Socket, hello: Buffer, live: 
       if (header) upstream.write(header);
     }
     upstream.write(hello);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.resume();
+    spliceBoth(client, upstream);
   });
   upstream.on("error", (err: NodeJS.ErrnoException) => {
     clearTimeout(connectTimer);
@@ -56,7 +63,7 @@ export function relayL4(ctx: ProxyContext, client: Socket, hello: Buffer, live: 
     }
   });
   client.on("error", () => upstream.destroy());
-  // Each side's end is passed on by pipe(); a side that goes away entirely takes the other along.
+  // Each side's end is passed on by the splice; a side that goes away entirely takes the other along.
   let closed = 0;
   const onClose = () => {
     if (++closed < 2) return;

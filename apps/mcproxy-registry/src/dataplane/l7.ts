@@ -24,6 +24,9 @@ export class L7Port {
         allowHTTP1: true,
         ALPNProtocols: ["h2", "http/1.1"],
         minVersion: "TLSv1.2",
+        // X25519 first, P-256 for clients without it (EC P-256 certificates sign, these agree on keys).
+        ecdhCurve: "X25519:P-256",
+        honorCipherOrder: true,
         handshakeTimeout: ctx.options.handshakeTimeoutMs,
         SNICallback: (servername, done) => {
           const live = ctx.table.lookup(port, servername.toLowerCase());
