@@ -73,14 +73,14 @@ describe("failed deploys roll back", () => {
     const spec = parseServiceDefinition(
       `name = "${service}"\n[[components]]\nname = "web"\nimage = "${TEST_IMAGE}"\n` +
         `cmd = ["httpd", "-f", "-p", "$PORT", "-h", "/www"]\n` +
-        `[[components.routes]]\nname = "http"\nport = ${proxyPort}\nhostname = "www.example.org"\n`,
+        `[[components.routes]]\nname = "http"\nport = ${proxyPort}\nhostname = "www.example.net"\n`,
       "refused.toml",
     );
     expect(d.name).toBe(spec.name);
     const run = await deploy(platform.client, spec);
     expect(run.error?.code).toBe(Code.PermissionDenied);
     expect(run.error?.message).toContain("failed at cert.ready");
-    expect(run.error?.message).toContain("www.example.org");
+    expect(run.error?.message).toContain("www.example.net");
     await expectNothingLeft(platform, service);
   }, 60_000);
 

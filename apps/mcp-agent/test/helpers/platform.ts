@@ -69,7 +69,7 @@ export async function startPlatform(
     join(dir, "cert-broker.toml"),
     `[server]\nlisten = "127.0.0.1:${brokerPort}"\n[auth]\ntokens_file = "${tokensFile}"\n` +
       `[database]\npath = "${dir}/cert-broker.db"\n[certificates]\ncert_dir = "${certDir}"\n` +
-      `keys_dir = "${dir}/keys"\n[local]\nca_dir = "${dir}/ca"\n${events}`,
+      `keys_dir = "${dir}/keys"\n[local]\nca_dir = "${dir}/ca"\n[policy]\npublic_hostnames = [".example.org"]\n${events}`,
   );
   const proxyPort = await freePort();
   const proxySocket = join(dir, "mcproxy.sock");

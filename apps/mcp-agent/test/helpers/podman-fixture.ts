@@ -77,3 +77,33 @@ export function ensurePageImage(image: string, page: string): string {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The test image plus the host's openssl binary and the libraries it links (for a container that
+ * terminates TLS itself: L4 routes). Built with COPY only.
+ */
+export function ensureOpensslImage(image = "localhost/mcp-agent-test-openssl:1"): string {
+  try {
+    podman("image", "exists", image);
+    return image;
+  } catch {
+    // build it
+  }
+  const dir = mkdtempSync(join(tmpdir(), "mcp-agent-image-"));
+  try {
+    const files = ["/usr/bin/openssl"];
+    for (const line of execFileSync("ldd", ["/usr/bin/openssl"], { encoding: "utf8" }).split("\n")) {
+      const path = line.match(/(\/\S+) \(0x/)?.[1];
+      if (path) files.push(path);
+    }
+    const copies = files.map((file, i) => {
+      copyFileSync(file, join(dir, `f${i}`));
+      return `COPY f${i} ${file}\n`;
+    });
+    writeFileSync(join(dir, "Containerfile"), `FROM ${TEST_IMAGE}\n${copies.join("")}`);
+    execFileSync("podman", ["build", "--quiet", "-t", image, dir], { stdio: ["ignore", "ignore", "pipe"] });
+    return image;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
