@@ -71,6 +71,16 @@ export const configSchema = z.object({
     /** Seconds podman waits after SIGTERM before SIGKILL when stopping a container. */
     stop_timeout: z.number().int().min(0).max(3600).default(10),
   }),
+  files: section({
+    /** PushFile/PullFile work under <root>/<service>/ (DESIGN: /srv/<service>). */
+    root: z.string().default("/srv"),
+    /** The largest file PushFile accepts (bytes). */
+    max_bytes: z
+      .number()
+      .int()
+      .min(1)
+      .default(1 << 30),
+  }),
   monitor: section({
     /** Watch podman's events: observed state, mcp.container.* events, flapping, drift, alerts. */
     enabled: z.boolean().default(true),

@@ -112,6 +112,7 @@ async function main(): Promise<void> {
       },
       operations,
       bus,
+      files: { root: config.files.root, maxBytes: config.files.max_bytes },
     }),
     listen: config.server.listen,
     socket: config.server.socket ? { path: config.server.socket } : undefined,

@@ -14,6 +14,7 @@ import { type NodeContext, nodeInfo } from "../status/node-info.js";
 import type { StatusReader } from "../status/observe.js";
 import type { Registry } from "../store/registry.js";
 import { toConnectError, toDeployResponse, toPlanResponse } from "./deploy.js";
+import { type FilesConfig, pullFile, pushFile } from "./files.js";
 import { ProgressQueue } from "./progress-queue.js";
 import { toDefinition } from "./spec-in.js";
 import {
@@ -32,6 +33,7 @@ export interface AgentServiceDeps {
   node: NodeContext;
   operations: Operations;
   bus?: EventBus;
+  files: FilesConfig;
 }
 
 const SYNC_ACTIONS = {
@@ -144,8 +146,8 @@ export function agentRoutes(deps: AgentServiceDeps) {
         };
       },
       adoptContainers: () => unimplemented("AdoptContainers"),
-      pushFile: () => unimplemented("PushFile"),
-      pullFile: () => unimplemented("PullFile"),
+      pushFile: (requests) => pushFile(deps.files, requests),
+      pullFile: (req) => pullFile(deps.files, req),
       watchEvents: (req, ctx) => watchEvents(deps.bus, req, ctx.signal),
     });
   };
