@@ -1,18 +1,27 @@
-// The monitor with a real agent and podman (no peers: their deploy steps are skipped): a
+// The agent alone with real podman (no peers: their deploy steps are skipped). The monitor: a
 // component whose process dies is restarted by podman's policy; the agent publishes died and
 // restarted events, calls the component flapping on the third restart, sees drift when the
-// container is stopped by hand, and runs alert_command for each.
+// container is stopped by hand, and runs alert_command for each. Adoption: a container made by
+// hand is taken into the registry with its spec rebuilt from podman, and a deploy replaces it.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { appendTokenEntry, bearerTokenInterceptor, mintToken } from "@mcp/mcdsl/auth";
 import { connectEvents } from "@mcp/mcdsl/events";
 import { parseServiceDefinition } from "@mcp/mcdsl/servicedef";
-import { type AppProcess, freePort, type NatsServer, startApp, startNatsServer } from "@mcp/mcdsl/testing";
+import {
+  type AppProcess,
+  curl,
+  freePort,
+  type NatsServer,
+  startApp,
+  startNatsServer,
+} from "@mcp/mcdsl/testing";
 import { AgentService } from "@mcp/proto/mcp/agent/v1/service_pb.js";
+import { ContainerState } from "@mcp/proto/mcp/agent/v1/status_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AGENT_MAIN, removeContainers } from "./helpers/platform.js";
 import { ensureTestImage, runPrefix, TEST_IMAGE } from "./helpers/podman-fixture.js";
@@ -20,6 +29,7 @@ import { deploy } from "./helpers/saga-client.js";
 
 const prefix = runPrefix();
 const service = `${prefix}-flappy`;
+const legacy = `${prefix}-legacy`;
 let dir: string;
 let nats: NatsServer;
 let agent: AppProcess;
@@ -57,7 +67,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.stop();
-  removeContainers([service]);
+  removeContainers([service, legacy]);
+  try {
+    execFileSync("podman", ["rm", "--force", "--time", "0", `${legacy}-web`], { stdio: "ignore" });
+  } catch {
+    // already replaced
+  }
   try {
     execFileSync("podman", ["network", "rm", "--force", `${prefix}-net`], { stdio: "ignore" });
   } catch {
@@ -82,7 +97,7 @@ async function until<T>(what: string, fn: () => T | undefined | false): Promise<
 
 const alertLines = () => (existsSync(alerts) ? readFileSync(alerts, "utf8").trim().split("\n") : []);
 
-describe("monitor", () => {
+describe("the agent alone: monitor and adoption", () => {
   it("publishes died/restarted, calls flapping on the third restart, reports drift, runs alert_command", async () => {
     const definition = parseServiceDefinition(
       `name = "${service}"\n[[components]]\nname = "web"\nimage = "${TEST_IMAGE}"\nrestart = "always"\n` +
@@ -133,4 +148,63 @@ describe("monitor", () => {
     const status = await client.getServiceStatus({ name: service });
     expect(status.service?.components[0]?.restartCount).toBe(3);
   }, 90_000);
+
+  it("adopts a container made by hand; a deploy of its definition then replaces it", async () => {
+    const hostPort = await freePort();
+    podman(
+      "run",
+      "-d",
+      "--name",
+      `${legacy}-web`,
+      "--network",
+      `${prefix}-net`,
+      "--restart",
+      "unless-stopped",
+      "-e",
+      "GREETING=hi",
+      "-p",
+      `127.0.0.1:${hostPort}:8080`,
+      TEST_IMAGE,
+      "httpd",
+      "-f",
+      "-p",
+      "8080",
+      "-h",
+      "/www",
+    );
+    const missing = await client.adoptContainers({ service: `${prefix}-nothing` }).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ code: Code.NotFound });
+    const res = await client.adoptContainers({ service: legacy });
+    expect(res.adopted.map((a) => [a.containerName, a.component])).toEqual([[`${legacy}-web`, "web"]]);
+    expect(res.adopted[0]!.spec).toMatchObject({
+      image: TEST_IMAGE,
+      cmd: ["httpd", "-f", "-p", "8080", "-h", "/www"],
+      env: { GREETING: "hi" },
+      ports: [`127.0.0.1:${hostPort}:8080`],
+      network: `${prefix}-net`,
+      restart: "unless-stopped",
+    });
+    expect(res.service?.components[0]).toMatchObject({ name: "web", observedState: ContainerState.RUNNING });
+    const taken = await client
+      .adoptContainers({ service: service, containers: [`${legacy}-web`] })
+      .catch((e: unknown) => e);
+    expect(taken).toMatchObject({ code: Code.AlreadyExists });
+
+    // export → deploy: the adopted container is replaced by one the agent manages, same port
+    const exported = (await client.listServices({})).services.find((s) => s.spec?.name === legacy)!.spec!;
+    exported.components[0]!.env.GREETING = "hello";
+    const run = await (async () => {
+      const steps: string[] = [];
+      for await (const r of client.deploy({ service: exported })) steps.push(r.message);
+      return steps;
+    })();
+    expect(run.at(-1)).toContain("deployed");
+    const page = await curl(`http://127.0.0.1:${hostPort}/`);
+    expect(page.body).toBe("hello from busybox\n");
+    const names = podman("ps", "--all", "--format", "{{.Names}} {{.Labels}}", "--filter", `name=${legacy}`);
+    expect(names.split("\n")).toHaveLength(1);
+    expect(names).toContain(`${legacy}-web `);
+    expect(names).toContain("mcp.managed:true");
+    expect(podman("exec", `${legacy}-web`, "sh", "-c", "echo $GREETING")).toBe("hello");
+  }, 60_000);
 });

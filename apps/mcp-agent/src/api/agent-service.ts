@@ -8,6 +8,7 @@ import type { EventBus } from "@mcp/mcdsl/events";
 import { AgentService, SyncAction } from "@mcp/proto/mcp/agent/v1/service_pb.js";
 import { NodeInfoSchema } from "@mcp/proto/mcp/agent/v1/status_pb.js";
 import { PodmanError } from "../runtime/errors.js";
+import { adoptContainers } from "../saga/adopt.js";
 import type { Operations } from "../saga/operations.js";
 import { syncServices } from "../saga/sync.js";
 import { type NodeContext, nodeInfo } from "../status/node-info.js";
@@ -16,6 +17,7 @@ import type { Registry } from "../store/registry.js";
 import { toConnectError, toDeployResponse, toPlanResponse } from "./deploy.js";
 import { type FilesConfig, pullFile, pushFile } from "./files.js";
 import { ProgressQueue } from "./progress-queue.js";
+import { toServiceSpec } from "./spec.js";
 import { toDefinition } from "./spec-in.js";
 import {
   toCertificateBinding,
@@ -145,16 +147,27 @@ export function agentRoutes(deps: AgentServiceDeps) {
           })),
         };
       },
-      adoptContainers: () => unimplemented("AdoptContainers"),
+      adoptContainers: async (req) => {
+        checkName(req.service);
+        const { adopted, definition } = await operations.locks
+          .with(req.service, "an adoption", () =>
+            adoptContainers(operations.deps, req.service, req.containers),
+          )
+          .catch(fail);
+        const spec = toServiceSpec(definition);
+        return {
+          adopted: adopted.map((a) => ({
+            ...a,
+            spec: spec.components.find((c) => c.name === a.component),
+          })),
+          service: await serviceInfo(req.service),
+        };
+      },
       pushFile: (requests) => pushFile(deps.files, requests),
       pullFile: (req) => pullFile(deps.files, req),
       watchEvents: (req, ctx) => watchEvents(deps.bus, req, ctx.signal),
     });
   };
-}
-
-function unimplemented(rpc: string): never {
-  throw new ConnectError(`${rpc} is not implemented by this agent yet`, Code.Unimplemented);
 }
 
 function fail(err: unknown): never {

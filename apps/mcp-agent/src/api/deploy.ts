@@ -101,6 +101,7 @@ const CODES: Record<string, Code> = {
   INVALID_ARGUMENT: Code.InvalidArgument,
   FAILED_PRECONDITION: Code.FailedPrecondition,
   NOT_FOUND: Code.NotFound,
+  ALREADY_EXISTS: Code.AlreadyExists,
   DEADLINE_EXCEEDED: Code.DeadlineExceeded,
   ABORTED: Code.Aborted,
 };

@@ -130,7 +130,9 @@ async function runStep(deps: SagaDeps, state: DeployState, step: Step, reporter:
   const seq = journal.stepStarted(state.deploy.id, step.name, { component: step.component, payload: intent });
   failpoint("before", step.name);
   try {
-    const result = await step.run(state, intent);
+    const result = await step.run(state, intent, (payload) =>
+      journal.stepUpdated(seq, "started", { payload }),
+    );
     journal.stepUpdated(seq, "done", { payload: result.payload });
     failpoint("after", step.name);
     for (const report of result.reports) {

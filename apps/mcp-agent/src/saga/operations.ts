@@ -9,7 +9,7 @@ import { makePlan, type Plan } from "./plan.js";
 import { runStop } from "./stop.js";
 
 export class OperationError extends Error {
-  readonly code: "INVALID_ARGUMENT" | "FAILED_PRECONDITION" | "NOT_FOUND";
+  readonly code: "INVALID_ARGUMENT" | "FAILED_PRECONDITION" | "NOT_FOUND" | "ALREADY_EXISTS";
 
   constructor(code: OperationError["code"], message: string) {
     super(message);

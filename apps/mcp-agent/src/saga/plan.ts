@@ -75,7 +75,8 @@ export async function makePlan(
   const service = definition.name;
   const stored = registry.services.get(service);
   const storedSpecs = new Map((stored?.definition.components ?? []).map((c) => [c.name, c]));
-  const containers = await deps.podman.list({ [LABEL_SERVICE]: service });
+  // Every container: adopted ones are found by the name the registry binds, not by labels.
+  const containers = await deps.podman.list();
   const leases = registry.leases.list(service);
 
   const containerChanges: ContainerChange[] = [];

@@ -43,7 +43,8 @@ export interface Step {
   name: string;
   component?: string;
   intent(state: DeployState): Promise<Payload> | Payload;
-  run(state: DeployState, intent: Payload): Promise<StepResult>;
+  /** `note` journals a fact mid-step (e.g. "stopped the old container") for its compensation. */
+  run(state: DeployState, intent: Payload, note: (payload: Payload) => void): Promise<StepResult>;
 }
 
 /** Undoes one journalled step; must be idempotent and work from the payload alone. */

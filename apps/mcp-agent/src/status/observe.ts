@@ -40,9 +40,9 @@ export class StatusReader {
     this.#podman = podman;
   }
 
-  /** Every service (or one), observed now with one `podman ps`. */
+  /** Every service (or one), observed now with one `podman ps` (all containers: adopted ones carry no labels). */
   async services(name?: string): Promise<ServiceState[]> {
-    const containers = await this.#podman.list({ [LABEL_MANAGED]: "true" });
+    const containers = await this.#podman.list();
     const services =
       name === undefined ? this.#registry.services.list() : [this.#registry.services.get(name)];
     return services.filter((s) => s !== undefined).map((service) => this.#observe(service, containers));

@@ -25,7 +25,7 @@ export function containerStep(deps: SagaDeps, component: ComponentSpec): Step {
           : canonical;
       return { name, image: component.image };
     },
-    async run(state, intent) {
+    async run(state, intent, note) {
       const name = String(intent.name);
       await deps.podman.ensureImage(component.image);
       const network = component.network ?? deps.containerDefaults.network;
@@ -42,6 +42,14 @@ export function containerStep(deps: SagaDeps, component: ComponentSpec): Step {
         extraVolumes: tls.volumes,
       });
       await deps.podman.remove(name); // a half-made container of this very deploy (re-run)
+      // Legacy fixed host ports cannot be published twice: the old container stops first (the
+      // one case with downtime; rollback starts it again).
+      const old = deps.registry.components.get(state.service, component.name)?.containerName;
+      const fixed = component.ports.some((p) => p.hostPort !== undefined);
+      if (fixed && old && old !== name && (await deps.podman.inspect(old))?.state === "running") {
+        note({ stoppedOld: old });
+        await deps.podman.stop(old, deps.stopTimeoutS);
+      }
       const id = await deps.podman.run(spec);
       state.containers.set(component.name, { name, id });
       const ports = Object.values(state.ports.get(component.name) ?? {});
@@ -63,6 +71,9 @@ export function containerStep(deps: SagaDeps, component: ComponentSpec): Step {
 
 export const undoContainer: Compensator = async (deps, _deploy, payload) => {
   if (payload.name) await deps.podman.remove(String(payload.name));
+  if (payload.stoppedOld && (await deps.podman.inspect(String(payload.stoppedOld)))) {
+    await deps.podman.start(String(payload.stoppedOld));
+  }
 };
 
 export function healthStep(deps: SagaDeps, component: ComponentSpec): Step {

@@ -53,6 +53,11 @@ async function retirePlan(deps: SagaDeps, state: DeployState): Promise<RetirePla
     )
     .filter((c) => c.labels[LABEL_DEPLOY] !== state.deploy.id && !newNames.has(c.name))
     .map((c) => c.name);
+  // Containers the registry binds without the agent's labels (adopted ones) go too.
+  for (const component of [...replaced, ...removed]) {
+    const bound = registry.components.get(service, component)?.containerName;
+    if (bound && !newNames.has(bound) && !stopContainers.includes(bound)) stopContainers.push(bound);
+  }
   const routeSpec = new Map(definition.components.map((c) => [c.name, new Set(c.routes.map((r) => r.name))]));
   return {
     removeRoutes: registry.bindings
