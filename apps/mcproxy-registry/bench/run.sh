@@ -155,9 +155,11 @@ label() {
 }
 
 # Session resumption (the second connection offers the first one's session ticket).
+# A whole request/response, so that the TLS 1.3 ticket (sent after the handshake) is in before exit.
 resumes() {
-  echo | openssl s_client -connect "127.0.0.1:$1" -servername localhost -sess_out "$W/sess.$1" >/dev/null 2>&1
-  echo | openssl s_client -connect "127.0.0.1:$1" -servername localhost -sess_in "$W/sess.$1" 2>/dev/null |
+  local req='GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'
+  printf "$req" | openssl s_client -ign_eof -connect "127.0.0.1:$1" -servername localhost -sess_out "$W/sess.$1" >/dev/null 2>&1
+  printf "$req" | openssl s_client -ign_eof -connect "127.0.0.1:$1" -servername localhost -sess_in "$W/sess.$1" 2>/dev/null |
     grep -q '^Reused' && echo yes || echo no
 }
 echo "TLS session resumption: mc-proxy L7 $(resumes 19452), nginx L7 $(resumes 19442)"
