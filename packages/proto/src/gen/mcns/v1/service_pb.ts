@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mcns/v1/service.proto.
  */
 export const file_mcns_v1_service: GenFile = /*@__PURE__*/
-  fileDesc("ChVtY25zL3YxL3NlcnZpY2UucHJvdG8SB21jbnMudjEiEgoQTGlzdFpvbmVzUmVxdWVzdCIxChFMaXN0Wm9uZXNSZXNwb25zZRIcCgV6b25lcxgBIAMoCzINLm1jbnMudjEuWm9uZSKJAQoSTGlzdFJlY29yZHNSZXF1ZXN0EgwKBHpvbmUYASABKAkSDAoEbmFtZRgCIAEoCRIhCgR0eXBlGAMgASgOMhMubWNucy52MS5SZWNvcmRUeXBlEg0KBW93bmVyGAQgASgJEhEKCXBhZ2Vfc2l6ZRgFIAEoDRISCgpwYWdlX3Rva2VuGAYgASgJIlAKE0xpc3RSZWNvcmRzUmVzcG9uc2USIAoHcmVjb3JkcxgBIAMoCzIPLm1jbnMudjEuUmVjb3JkEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIeChBHZXRSZWNvcmRSZXF1ZXN0EgoKAmlkGAEgASgJIjQKEUdldFJlY29yZFJlc3BvbnNlEh8KBnJlY29yZBgBIAEoCzIPLm1jbnMudjEuUmVjb3JkIjYKE0NyZWF0ZVJlY29yZFJlcXVlc3QSHwoGcmVjb3JkGAEgASgLMg8ubWNucy52MS5SZWNvcmQiNwoUQ3JlYXRlUmVjb3JkUmVzcG9uc2USHwoGcmVjb3JkGAEgASgLMg8ubWNucy52MS5SZWNvcmQiNgoTVXBkYXRlUmVjb3JkUmVxdWVzdBIfCgZyZWNvcmQYASABKAsyDy5tY25zLnYxLlJlY29yZCI3ChRVcGRhdGVSZWNvcmRSZXNwb25zZRIfCgZyZWNvcmQYASABKAsyDy5tY25zLnYxLlJlY29yZCJHChNEZWxldGVSZWNvcmRSZXF1ZXN0EgoKAmlkGAEgASgJEg0KBW93bmVyGAIgASgJEhUKDWFsbG93X21pc3NpbmcYAyABKAgiFgoURGVsZXRlUmVjb3JkUmVzcG9uc2Uy6gQKDVJlY29yZFNlcnZpY2USVQoJTGlzdFpvbmVzEhkubWNucy52MS5MaXN0Wm9uZXNSZXF1ZXN0GhoubWNucy52MS5MaXN0Wm9uZXNSZXNwb25zZSIRgtPkkwILEgkvdjEvem9uZXMSXQoLTGlzdFJlY29yZHMSGy5tY25zLnYxLkxpc3RSZWNvcmRzUmVxdWVzdBocLm1jbnMudjEuTGlzdFJlY29yZHNSZXNwb25zZSITgtPkkwINEgsvdjEvcmVjb3JkcxJcCglHZXRSZWNvcmQSGS5tY25zLnYxLkdldFJlY29yZFJlcXVlc3QaGi5tY25zLnYxLkdldFJlY29yZFJlc3BvbnNlIhiC0+STAhISEC92MS9yZWNvcmRzL3tpZH0SaAoMQ3JlYXRlUmVjb3JkEhwubWNucy52MS5DcmVhdGVSZWNvcmRSZXF1ZXN0Gh0ubWNucy52MS5DcmVhdGVSZWNvcmRSZXNwb25zZSIbgtPkkwIVOgZyZWNvcmQiCy92MS9yZWNvcmRzEnQKDFVwZGF0ZVJlY29yZBIcLm1jbnMudjEuVXBkYXRlUmVjb3JkUmVxdWVzdBodLm1jbnMudjEuVXBkYXRlUmVjb3JkUmVzcG9uc2UiJ4LT5JMCIToGcmVjb3JkGhcvdjEvcmVjb3Jkcy97cmVjb3JkLmlkfRJlCgxEZWxldGVSZWNvcmQSHC5tY25zLnYxLkRlbGV0ZVJlY29yZFJlcXVlc3QaHS5tY25zLnYxLkRlbGV0ZVJlY29yZFJlc3BvbnNlIhiC0+STAhIqEC92MS9yZWNvcmRzL3tpZH1iBnByb3RvMw", [file_google_api_annotations, file_mcns_v1_record]);
+  fileDesc("ChVtY25zL3YxL3NlcnZpY2UucHJvdG8SB21jbnMudjEiEgoQTGlzdFpvbmVzUmVxdWVzdCIxChFMaXN0Wm9uZXNSZXNwb25zZRIcCgV6b25lcxgBIAMoCzINLm1jbnMudjEuWm9uZSKJAQoSTGlzdFJlY29yZHNSZXF1ZXN0EgwKBHpvbmUYASABKAkSDAoEbmFtZRgCIAEoCRIhCgR0eXBlGAMgASgOMhMubWNucy52MS5SZWNvcmRUeXBlEg0KBW93bmVyGAQgASgJEhEKCXBhZ2Vfc2l6ZRgFIAEoDRISCgpwYWdlX3Rva2VuGAYgASgJIlAKE0xpc3RSZWNvcmRzUmVzcG9uc2USIAoHcmVjb3JkcxgBIAMoCzIPLm1jbnMudjEuUmVjb3JkEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIeChBHZXRSZWNvcmRSZXF1ZXN0EgoKAmlkGAEgASgJIjQKEUdldFJlY29yZFJlc3BvbnNlEh8KBnJlY29yZBgBIAEoCzIPLm1jbnMudjEuUmVjb3JkIjYKE0NyZWF0ZVJlY29yZFJlcXVlc3QSHwoGcmVjb3JkGAEgASgLMg8ubWNucy52MS5SZWNvcmQiNwoUQ3JlYXRlUmVjb3JkUmVzcG9uc2USHwoGcmVjb3JkGAEgASgLMg8ubWNucy52MS5SZWNvcmQiNgoTVXBkYXRlUmVjb3JkUmVxdWVzdBIfCgZyZWNvcmQYASABKAsyDy5tY25zLnYxLlJlY29yZCI3ChRVcGRhdGVSZWNvcmRSZXNwb25zZRIfCgZyZWNvcmQYASABKAsyDy5tY25zLnYxLlJlY29yZCJHChNEZWxldGVSZWNvcmRSZXF1ZXN0EgoKAmlkGAEgASgJEg0KBW93bmVyGAIgASgJEhUKDWFsbG93X21pc3NpbmcYAyABKAgiFgoURGVsZXRlUmVjb3JkUmVzcG9uc2UiTwoRSW1wb3J0Wm9uZVJlcXVlc3QSDAoEem9uZRgBIAEoCRIMCgR0ZXh0GAIgASgJEg0KBW93bmVyGAMgASgJEg8KB2RyeV9ydW4YBCABKAgicwoSSW1wb3J0Wm9uZVJlc3BvbnNlEg8KB2NyZWF0ZWQYASABKA0SEQoJdW5jaGFuZ2VkGAIgASgNEg8KB3NraXBwZWQYAyABKA0SKAoIcHJvYmxlbXMYBCADKAsyFi5tY25zLnYxLkltcG9ydFByb2JsZW0iLgoNSW1wb3J0UHJvYmxlbRIMCgRsaW5lGAEgASgNEg8KB21lc3NhZ2UYAiABKAky1QUKDVJlY29yZFNlcnZpY2USVQoJTGlzdFpvbmVzEhkubWNucy52MS5MaXN0Wm9uZXNSZXF1ZXN0GhoubWNucy52MS5MaXN0Wm9uZXNSZXNwb25zZSIRgtPkkwILEgkvdjEvem9uZXMSXQoLTGlzdFJlY29yZHMSGy5tY25zLnYxLkxpc3RSZWNvcmRzUmVxdWVzdBocLm1jbnMudjEuTGlzdFJlY29yZHNSZXNwb25zZSITgtPkkwINEgsvdjEvcmVjb3JkcxJcCglHZXRSZWNvcmQSGS5tY25zLnYxLkdldFJlY29yZFJlcXVlc3QaGi5tY25zLnYxLkdldFJlY29yZFJlc3BvbnNlIhiC0+STAhISEC92MS9yZWNvcmRzL3tpZH0SaAoMQ3JlYXRlUmVjb3JkEhwubWNucy52MS5DcmVhdGVSZWNvcmRSZXF1ZXN0Gh0ubWNucy52MS5DcmVhdGVSZWNvcmRSZXNwb25zZSIbgtPkkwIVOgZyZWNvcmQiCy92MS9yZWNvcmRzEnQKDFVwZGF0ZVJlY29yZBIcLm1jbnMudjEuVXBkYXRlUmVjb3JkUmVxdWVzdBodLm1jbnMudjEuVXBkYXRlUmVjb3JkUmVzcG9uc2UiJ4LT5JMCIToGcmVjb3JkGhcvdjEvcmVjb3Jkcy97cmVjb3JkLmlkfRJlCgxEZWxldGVSZWNvcmQSHC5tY25zLnYxLkRlbGV0ZVJlY29yZFJlcXVlc3QaHS5tY25zLnYxLkRlbGV0ZVJlY29yZFJlc3BvbnNlIhiC0+STAhIqEC92MS9yZWNvcmRzL3tpZH0SaQoKSW1wb3J0Wm9uZRIaLm1jbnMudjEuSW1wb3J0Wm9uZVJlcXVlc3QaGy5tY25zLnYxLkltcG9ydFpvbmVSZXNwb25zZSIigtPkkwIcOgEqIhcvdjEvem9uZXMve3pvbmV9OmltcG9ydGIGcHJvdG8z", [file_google_api_annotations, file_mcns_v1_record]);
 
 /**
  * @generated from message mcns.v1.ListZonesRequest
@@ -276,6 +276,116 @@ export const DeleteRecordResponseSchema: GenMessage<DeleteRecordResponse> = /*@_
   messageDesc(file_mcns_v1_service, 11);
 
 /**
+ * @generated from message mcns.v1.ImportZoneRequest
+ */
+export type ImportZoneRequest = Message<"mcns.v1.ImportZoneRequest"> & {
+  /**
+   * The zone the records go in, also the file's origin until an $ORIGIN line. Empty: each record
+   * goes in the longest served zone that contains it (the file must then set $ORIGIN or use
+   * fully qualified names).
+   *
+   * @generated from field: string zone = 1;
+   */
+  zone: string;
+
+  /**
+   * The master file's text (UTF-8), at most 4 MiB: $ORIGIN, $TTL, comments, parentheses, quoted
+   * strings, "@", relative names; A, AAAA, CNAME, TXT, SRV, MX, NS, CAA and SOA records.
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * The owner of the imported records; empty means "import".
+   *
+   * @generated from field: string owner = 3;
+   */
+  owner: string;
+
+  /**
+   * Check and count without changing anything. A dry run with problems succeeds and lists them in
+   * the response, so a file can be checked whole before it is imported.
+   *
+   * @generated from field: bool dry_run = 4;
+   */
+  dryRun: boolean;
+};
+
+/**
+ * Describes the message mcns.v1.ImportZoneRequest.
+ * Use `create(ImportZoneRequestSchema)` to create a new message.
+ */
+export const ImportZoneRequestSchema: GenMessage<ImportZoneRequest> = /*@__PURE__*/
+  messageDesc(file_mcns_v1_service, 12);
+
+/**
+ * @generated from message mcns.v1.ImportZoneResponse
+ */
+export type ImportZoneResponse = Message<"mcns.v1.ImportZoneResponse"> & {
+  /**
+   * Records added (or, in a dry run, that would be added).
+   *
+   * @generated from field: uint32 created = 1;
+   */
+  created: number;
+
+  /**
+   * Records already held, identical, by the same owner.
+   *
+   * @generated from field: uint32 unchanged = 2;
+   */
+  unchanged: number;
+
+  /**
+   * SOA and apex NS records, which come from MCNS's configuration.
+   *
+   * @generated from field: uint32 skipped = 3;
+   */
+  skipped: number;
+
+  /**
+   * Lines refused, in file order; empty when the import succeeded.
+   *
+   * @generated from field: repeated mcns.v1.ImportProblem problems = 4;
+   */
+  problems: ImportProblem[];
+};
+
+/**
+ * Describes the message mcns.v1.ImportZoneResponse.
+ * Use `create(ImportZoneResponseSchema)` to create a new message.
+ */
+export const ImportZoneResponseSchema: GenMessage<ImportZoneResponse> = /*@__PURE__*/
+  messageDesc(file_mcns_v1_service, 13);
+
+/**
+ * ImportProblem is a line of the master file that was refused, and why.
+ *
+ * @generated from message mcns.v1.ImportProblem
+ */
+export type ImportProblem = Message<"mcns.v1.ImportProblem"> & {
+  /**
+   * 1-based line number (of the entry's first line when parentheses span several).
+   *
+   * @generated from field: uint32 line = 1;
+   */
+  line: number;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message mcns.v1.ImportProblem.
+ * Use `create(ImportProblemSchema)` to create a new message.
+ */
+export const ImportProblemSchema: GenMessage<ImportProblem> = /*@__PURE__*/
+  messageDesc(file_mcns_v1_service, 14);
+
+/**
  * RecordService manages the records MCNS serves over DNS. A change is visible to DNS queries as
  * soon as the RPC returns, raises the zone's SOA serial and is published as mcp.dns.created,
  * mcp.dns.updated or mcp.dns.deleted (the record name in the event's subject).
@@ -354,6 +464,22 @@ export const RecordService: GenService<{
     methodKind: "unary";
     input: typeof DeleteRecordRequestSchema;
     output: typeof DeleteRecordResponseSchema;
+  },
+  /**
+   * ImportZone loads an RFC 1035 master file (zone file) into a zone, with the same rules as
+   * CreateRecord for every record, all or nothing: when any line is refused nothing changes and
+   * the call fails with InvalidArgument naming every bad line (its details carry an
+   * ImportZoneResponse with the problems). Records identical to ones the owner holds count as
+   * unchanged, so importing a file twice changes nothing. The SOA and the apex NS records are
+   * skipped: they come from MCNS's configuration. Imported records are answered by DNS when the
+   * call returns and each is published as mcp.dns.created. Needs the right to write in the zone.
+   *
+   * @generated from rpc mcns.v1.RecordService.ImportZone
+   */
+  importZone: {
+    methodKind: "unary";
+    input: typeof ImportZoneRequestSchema;
+    output: typeof ImportZoneResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_mcns_v1_service, 0);
