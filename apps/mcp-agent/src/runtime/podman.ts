@@ -103,12 +103,21 @@ export class Podman {
    * env-file of mode 0600, not the command line.
    */
   async create(spec: ContainerSpec): Promise<string> {
+    return this.#createOrRun("create", spec);
+  }
+
+  /** Creates and starts in one podman call (`run -d`); returns the container's id. */
+  async runDetached(spec: ContainerSpec): Promise<string> {
+    return this.#createOrRun("run", spec);
+  }
+
+  async #createOrRun(verb: "create" | "run", spec: ContainerSpec): Promise<string> {
     for (const [key, value] of Object.entries(spec.env)) {
       if (/[\r\n]/.test(value)) {
         throw new PodmanError(
           "FAILED",
           spec.name,
-          `podman create ${spec.name}: env ${key} contains a line break`,
+          `podman ${verb} ${spec.name}: env ${key} contains a line break`,
         );
       }
     }
@@ -121,7 +130,9 @@ export class Podman {
         .join(""),
     );
     try {
-      const { stdout } = await this.#cli.exec(createArgs(spec, envFile), { target: spec.name });
+      const args = createArgs(spec, envFile);
+      if (verb === "run") args.splice(0, 1, "run", "--detach");
+      const { stdout } = await this.#cli.exec(args, { target: spec.name });
       return stdout.trim().split("\n").pop() ?? "";
     } finally {
       envDir.remove(envFile.slice(envDir.path.length + 1));

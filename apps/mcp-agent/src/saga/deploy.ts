@@ -87,6 +87,7 @@ export async function runDeploy(
     }
   } catch (err) {
     await rollBack(deps, deploy, reporter, current, err);
+    await reporter.flush();
     throw new DeployFailedError(deploy.id, current, err);
   }
 
@@ -107,6 +108,7 @@ export async function runDeploy(
     message: `${service} deployed in ${Date.now() - started} ms${warnings.length ? ` (warnings: ${warnings.join("; ")})` : ""}`,
     detail: { durationMs: Date.now() - started, ...(warnings.length ? { warnings } : {}) },
   });
+  await reporter.flush();
   return deploy.id;
 }
 

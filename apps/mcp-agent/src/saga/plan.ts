@@ -61,6 +61,8 @@ export interface Plan {
   routes: RouteChange[];
   containers: ContainerChange[];
   hasChanges: boolean;
+  /** podman's containers when the plan was made (the deploy uses them instead of asking again). */
+  observed: ContainerSummary[];
 }
 
 /** Certificates closer than this to expiry are renewed by a deploy. */
@@ -75,8 +77,11 @@ export async function makePlan(
   const service = definition.name;
   const stored = registry.services.get(service);
   const storedSpecs = new Map((stored?.definition.components ?? []).map((c) => [c.name, c]));
-  // Every container: adopted ones are found by the name the registry binds, not by labels.
-  const containers = await deps.podman.list();
+  // Every container: adopted ones are found by the name the registry binds, not by labels. A
+  // service the registry has never seen has none to compare (a stray container holding its
+  // name is handled when the new one is created), so a first deploy skips this podman call.
+  const known = stored !== undefined || registry.components.list(service).length > 0;
+  const containers = known ? await deps.podman.list() : [];
   const leases = registry.leases.list(service);
 
   const containerChanges: ContainerChange[] = [];
@@ -283,7 +288,17 @@ export async function makePlan(
   const hasChanges = [ports, certificates, records, routes, containerChanges].some((list) =>
     (list as { action: Action }[]).some((c) => c.action !== "keep"),
   );
-  return { replace, remove, ports, certificates, records, routes, containers: containerChanges, hasChanges };
+  return {
+    replace,
+    remove,
+    ports,
+    certificates,
+    records,
+    routes,
+    containers: containerChanges,
+    hasChanges,
+    observed: containers,
+  };
 }
 
 /** Every name the service's routes serve, each once, in definition order. */

@@ -40,6 +40,8 @@ export class Reporter {
   readonly #bus: EventBus | undefined;
   readonly #logger: Logger;
   readonly #listener: ProgressListener | undefined;
+  // Events go out in order, one after the other, without holding up the saga; flush() waits.
+  #queue: Promise<void> = Promise.resolve();
 
   constructor(bus: EventBus | undefined, logger: Logger, listener?: ProgressListener) {
     this.#bus = bus;
@@ -68,16 +70,24 @@ export class Reporter {
     } catch {
       // a caller that went away does not stop the deploy
     }
-    if (!this.#bus || full.status === "undone") return;
+    const bus = this.#bus;
+    if (!bus || full.status === "undone") return;
     const type = `mcp.deploy.${full.service}.${full.step}`;
-    try {
-      await this.#bus.publish(
-        type as string,
-        { service: full.service, ...full.detail, status: full.status, message: full.message },
-        { subject: full.subject, deployId: full.deployId, id: eventId?.id, time: eventId?.time },
-      );
-    } catch (err) {
-      this.#logger.warn({ err: (err as Error).message, type }, "could not publish a deploy event");
-    }
+    this.#queue = this.#queue.then(async () => {
+      try {
+        await bus.publish(
+          type as string,
+          { service: full.service, ...full.detail, status: full.status, message: full.message },
+          { subject: full.subject, deployId: full.deployId, id: eventId?.id, time: eventId?.time },
+        );
+      } catch (err) {
+        this.#logger.warn({ err: (err as Error).message, type }, "could not publish a deploy event");
+      }
+    });
+  }
+
+  /** Resolves when every event reported so far is acknowledged by NATS (or given up). */
+  flush(): Promise<void> {
+    return this.#queue;
   }
 }

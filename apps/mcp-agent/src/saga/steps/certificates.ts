@@ -1,7 +1,7 @@
 // cert.ready: one certificate for every name the service's routes serve (cert-broker returns the
 // current one when it is still good), recorded per hostname, and the platform's root CA written
 // for TLS_CA_FILE. Certificates are never undone: they stay valid for the next deploy.
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { SagaDeps } from "../context.js";
 import { serviceHostnames } from "../plan.js";
@@ -29,7 +29,7 @@ export function certificateStep(deps: SagaDeps): Step {
         c.routes.flatMap((r) => (r.hostname ? [r.hostname] : [])),
       );
       const issued = await broker.issue(state.service, hostnames, [...new Set(publicNames)]);
-      writeAtomic(deps.caFile, await broker.trustBundle());
+      await writeTrustBundle(deps.caFile, () => broker.trustBundle());
       const reports: StepReport[] = [];
       deps.registry.transaction(() => {
         for (const hostname of hostnames) {
@@ -58,6 +58,15 @@ export function certificateStep(deps: SagaDeps): Step {
       return { payload: { serial: issued.serial }, reports };
     },
   };
+}
+
+// The root changes rarely: fetched once per agent process (and whenever the file is missing).
+let bundleWritten: string | undefined;
+
+async function writeTrustBundle(file: string, fetch: () => Promise<string>): Promise<void> {
+  if (bundleWritten === file && existsSync(file)) return;
+  writeAtomic(file, await fetch());
+  bundleWritten = file;
 }
 
 function writeAtomic(file: string, text: string): void {

@@ -3,8 +3,8 @@
 // at the health gate. L4 routes get the certificate, its key and the root CA mounted read-only
 // with TLS_CERT_FILE / TLS_KEY_FILE / TLS_CA_FILE. Undo: remove the new container.
 import type { ComponentSpec } from "@mcp/mcdsl/servicedef";
-import { buildContainerSpec, containerName } from "../../runtime/container-spec.js";
-import { LABEL_DEPLOY } from "../../runtime/labels.js";
+import { buildContainerSpec, type ContainerSpec, containerName } from "../../runtime/container-spec.js";
+import { PodmanError } from "../../runtime/errors.js";
 import type { SagaDeps } from "../context.js";
 import { waitHealthy } from "../health.js";
 import type { Compensator, DeployState, Step } from "../step.js";
@@ -15,33 +15,29 @@ export function containerStep(deps: SagaDeps, component: ComponentSpec): Step {
   return {
     name: "container.started",
     component: component.name,
-    async intent(state) {
+    intent(state) {
       const canonical = containerName(state.service, component.name);
-      const taken = await deps.podman.inspect(canonical);
-      // The old version keeps its name until it is retired; a re-run of this deploy reuses its own.
-      const name =
-        taken && taken.labels[LABEL_DEPLOY] !== state.deploy.id
-          ? `${canonical}-${state.deploy.id.slice(-6).toLowerCase()}`
-          : canonical;
+      // The old version keeps its name until it is retired (podman's view from the plan).
+      const taken = state.plan.observed.some((c) => c.name === canonical);
+      const name = taken ? `${canonical}-${state.deploy.id.slice(-6).toLowerCase()}` : canonical;
       return { name, image: component.image };
     },
     async run(state, intent, note) {
-      const name = String(intent.name);
-      await deps.podman.ensureImage(component.image);
+      let name = String(intent.name);
       const network = component.network ?? deps.containerDefaults.network;
-      await deps.podman.ensureNetwork(network);
       const tls = tlsMounts(deps, state, component);
-      const spec = buildContainerSpec({
-        service: state.service,
-        component,
-        deployId: state.deploy.id,
-        hostPorts: state.ports.get(component.name) ?? {},
-        defaults: deps.containerDefaults,
-        name,
-        extraEnv: tls.env,
-        extraVolumes: tls.volumes,
-      });
-      await deps.podman.remove(name); // a half-made container of this very deploy (re-run)
+      const build = () =>
+        buildContainerSpec({
+          service: state.service,
+          component,
+          deployId: state.deploy.id,
+          hostPorts: state.ports.get(component.name) ?? {},
+          defaults: deps.containerDefaults,
+          name,
+          extraEnv: tls.env,
+          extraVolumes: tls.volumes,
+        });
+      let spec = build();
       // Legacy fixed host ports cannot be published twice: the old container stops first (the
       // one case with downtime; rollback starts it again).
       const old = deps.registry.components.get(state.service, component.name)?.containerName;
@@ -50,7 +46,17 @@ export function containerStep(deps: SagaDeps, component: ComponentSpec): Step {
         note({ stoppedOld: old });
         await deps.podman.stop(old, deps.stopTimeoutS);
       }
-      const id = await deps.podman.run(spec);
+      let id: string;
+      try {
+        id = await runContainer(deps, spec, network);
+      } catch (err) {
+        // A container the plan did not know holds the name: start beside it under another one.
+        if (!(err instanceof PodmanError && /already in use/i.test(err.podmanMessage))) throw err;
+        name = `${name}-${state.deploy.id.slice(-6).toLowerCase()}`;
+        note({ name });
+        spec = build();
+        id = await runContainer(deps, spec, network);
+      }
       state.containers.set(component.name, { name, id });
       const ports = Object.values(state.ports.get(component.name) ?? {});
       return {
@@ -67,6 +73,22 @@ export function containerStep(deps: SagaDeps, component: ComponentSpec): Step {
       };
     },
   };
+}
+
+/**
+ * `podman run -d` in one call (the deploy's hot path); a missing image is pulled (with the
+ * registry credentials) and a missing network created, then it is tried once more.
+ */
+async function runContainer(deps: SagaDeps, spec: ContainerSpec, network: string): Promise<string> {
+  try {
+    return await deps.podman.runDetached(spec);
+  } catch (err) {
+    if (!(err instanceof PodmanError)) throw err;
+    if (err.code === "IMAGE_NOT_FOUND") await deps.podman.pull(spec.image);
+    else if (/network/i.test(err.podmanMessage)) await deps.podman.ensureNetwork(network);
+    else throw err;
+    return deps.podman.runDetached(spec); // nothing was created: podman checks both first
+  }
 }
 
 export const undoContainer: Compensator = async (deps, _deploy, payload) => {

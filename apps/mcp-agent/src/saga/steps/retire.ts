@@ -45,7 +45,8 @@ async function retirePlan(deps: SagaDeps, state: DeployState): Promise<RetirePla
     ),
   );
   const names = serviceHostnames(definition);
-  const containers = await deps.podman.list({ [LABEL_SERVICE]: service });
+  // podman's view from the plan: containers this deploy made are excluded anyway.
+  const containers = plan.observed.filter((c) => c.labels[LABEL_SERVICE] === service);
   const newNames = new Set([...state.containers.values()].map((c) => c.name));
   const stopContainers = containers
     .filter(
