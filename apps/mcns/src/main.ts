@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
 // mcns: authoritative DNS over a SQLite record store, with a record API. This file only wires the
-// parts together; `mcns import <zonefile>` loads an RFC 1035 master file into the store.
+// parts together; `mcns import <zonefile>` loads an RFC 1035 master file into the store offline
+// (a running server imports through the ImportZone RPC).
 import { parseArgs } from "node:util";
 import { connectConfiguredEvents, runMain, tlsFromConfig } from "@mcp/mcdsl/app";
 import { loadStaticAuthenticator } from "@mcp/mcdsl/auth";
@@ -8,6 +9,7 @@ import { parseListenAddress } from "@mcp/mcdsl/config";
 import { createLogger } from "@mcp/mcdsl/log";
 import { closeOnSignals, serve } from "@mcp/mcdsl/server";
 import { RecordEvents } from "./api/events.js";
+import { MAX_IMPORT_BYTES } from "./api/import-zone.js";
 import { recordPolicy, recordRoutes } from "./api/record-service.js";
 import { APP, loadMcnsConfig } from "./config.js";
 import { AnswerCache } from "./dns/answers.js";
@@ -26,12 +28,17 @@ async function main(): Promise<void> {
       config: { type: "string", short: "c" },
       owner: { type: "string" },
       zone: { type: "string" },
+      "dry-run": { type: "boolean" },
     },
     allowPositionals: true,
   });
   const config = loadMcnsConfig(values.config);
   if (positionals[0] === "import") {
-    process.exitCode = runImport(config, positionals.slice(1), { owner: values.owner, zone: values.zone });
+    process.exitCode = runImport(config, positionals.slice(1), {
+      owner: values.owner,
+      zone: values.zone,
+      dryRun: values["dry-run"],
+    });
     return;
   }
   if (positionals.length > 0) throw new Error(`unknown command "${positionals[0]}" (commands: import)`);
@@ -89,6 +96,8 @@ async function main(): Promise<void> {
     auth: { authenticator: loadStaticAuthenticator(config.auth.tokens_file), policy: recordPolicy },
     logger,
     readiness: () => store.open,
+    // ImportZone takes up to 4 MiB of zone file, which JSON escaping can grow.
+    limits: { maxRequestBytes: 2 * MAX_IMPORT_BYTES },
   });
   stats.register(
     server.registry,

@@ -4,6 +4,9 @@ import type { EventBus } from "@mcp/mcdsl/events";
 import type { Logger } from "@mcp/mcdsl/log";
 import { type DnsRecord, formatData } from "../store/record.js";
 
+/** Publishes awaited together in a bulk change. */
+const PUBLISH_WINDOW = 64;
+
 export class RecordEvents {
   constructor(
     private readonly logger: Logger,
@@ -28,6 +31,17 @@ export class RecordEvents {
       }
     } catch (err) {
       this.logger.warn({ err, record: r.id, event: `mcp.dns.${kind}` }, "could not publish the record event");
+    }
+  }
+
+  /**
+   * `mcp.dns.created` for each record of a bulk change (zone import). A window of publishes is
+   * awaited together (one ack round trip per record would make a large import slow); events of
+   * one window may land in the stream in any order among themselves.
+   */
+  async createdMany(records: DnsRecord[]): Promise<void> {
+    for (let i = 0; i < records.length; i += PUBLISH_WINDOW) {
+      await Promise.all(records.slice(i, i + PUBLISH_WINDOW).map((r) => this.changed("created", r)));
     }
   }
 }

@@ -1,14 +1,15 @@
 // mcns.v1.RecordService over the record manager: protobuf types stay in api/, errors become Connect
 // codes, and every change is published as an event.
-import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
-import { getIdentity } from "@mcp/mcdsl/auth";
+import type { ConnectRouter } from "@connectrpc/connect";
 import { RecordService } from "@mcp/proto/mcns/v1/service_pb.js";
-import { RecordError, type RecordErrorCode } from "../records/errors.js";
+import { RecordError } from "../records/errors.js";
 import type { RecordManager } from "../records/manager.js";
-import type { Zone } from "../store/record.js";
 import type { RecordStore } from "../store/records.js";
+import { authorize } from "./authorize.js";
 import { dataFromMessage, recordToMessage, recordType, zoneToMessage } from "./convert.js";
+import { run } from "./errors.js";
 import type { RecordEvents } from "./events.js";
+import { importZoneHandler } from "./import-zone.js";
 
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
@@ -17,15 +18,11 @@ const MAX_PAGE = 1000;
 export const WRITER_ROLES = ["admin", "agent"];
 export const recordPolicy = {
   roles: Object.fromEntries(
-    ["CreateRecord", "UpdateRecord", "DeleteRecord"].map((m) => [`mcns.v1.RecordService/${m}`, WRITER_ROLES]),
+    ["CreateRecord", "UpdateRecord", "DeleteRecord", "ImportZone"].map((m) => [
+      `mcns.v1.RecordService/${m}`,
+      WRITER_ROLES,
+    ]),
   ),
-};
-
-const codes: Record<RecordErrorCode, Code> = {
-  invalid: Code.InvalidArgument,
-  not_found: Code.NotFound,
-  conflict: Code.AlreadyExists,
-  not_owner: Code.FailedPrecondition,
 };
 
 export function recordRoutes(store: RecordStore, manager: RecordManager, events: RecordEvents) {
@@ -102,28 +99,9 @@ export function recordRoutes(store: RecordStore, manager: RecordManager, events:
         if (deleted) await events.changed("deleted", deleted);
         return {};
       },
+      importZone: importZoneHandler(store, manager, events),
     });
   };
-}
-
-/** DESIGN.md section 6: admins write anywhere; any other writer only in zones that list it. */
-function authorize(ctx: HandlerContext, zone: Zone): void {
-  const who = getIdentity(ctx);
-  if (!who) throw new ConnectError("a bearer token is required to change records", Code.Unauthenticated);
-  if (who.roles.includes("admin") || zone.writers.includes(who.name)) return;
-  throw new ConnectError(
-    `identity "${who.name}" may not change records in zone "${zone.name}" (not in its writers)`,
-    Code.PermissionDenied,
-  );
-}
-
-function run<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof RecordError) throw new ConnectError(err.message, codes[err.code]);
-    throw err;
-  }
 }
 
 function readPageToken(token: string): { name: string; type: string; id: string } {

@@ -2,10 +2,14 @@
 // synchronous=FULL, migrations). Every change raises its zone's SOA serial in the same transaction,
 // and `onChange` (the DNS index) is called inside that transaction, so a change is served as soon
 // as it is committed and a failed index update rolls the change back.
-import { type Database, type Migration, openDatabase } from "@mcp/mcdsl/sqlite";
-import { ulid } from "ulidx";
+import { type Database, type Migration, openDatabase, type Statement } from "@mcp/mcdsl/sqlite";
+import { monotonicFactory } from "ulidx";
 import type { ZoneConfig } from "../config.js";
 import type { DnsRecord, RecordData, RecordType, Zone } from "./record.js";
+
+// Monotonic: ids made in the same millisecond (a zone import) still sort in creation order, and
+// only the first of them costs fresh randomness.
+const ulid = monotonicFactory();
 
 const migrations: Migration[] = [
   {
@@ -64,8 +68,12 @@ interface RecordRow {
 export class RecordStore {
   readonly #db: Database;
   readonly #zones = new Map<string, Zone>();
+  /** Prepared once: preparing is most of the cost of a single-row change (a 100k-record import). */
+  readonly #statements = new Map<string, Statement>();
   /** Called inside each change's transaction; throwing rolls the change back. */
   onChange: (change: Change) => void = () => {};
+  /** The batch under way: its changes so far (to undo in the index) and the zones whose serial rose. */
+  #batch: { changes: Change[]; raised: Set<string> } | undefined;
 
   constructor(path: string, zones: ZoneConfig[]) {
     this.#db = openDatabase(path, { migrations });
@@ -127,7 +135,7 @@ export class RecordStore {
   }
 
   get(id: string): DnsRecord | undefined {
-    const row = this.#db.prepare<[string], RecordRow>("SELECT * FROM records WHERE id = ?").get(id);
+    const row = this.#sql<[string], RecordRow>("SELECT * FROM records WHERE id = ?").get(id);
     return row && toRecord(row);
   }
 
@@ -167,8 +175,7 @@ export class RecordStore {
 
   /** The records at a name (all types), for the API's RRset and CNAME rules. */
   atName(name: string): DnsRecord[] {
-    return this.#db
-      .prepare<[string], RecordRow>("SELECT * FROM records WHERE name = ? ORDER BY type, id")
+    return this.#sql<[string], RecordRow>("SELECT * FROM records WHERE name = ? ORDER BY type, id")
       .all(name)
       .map(toRecord);
   }
@@ -177,23 +184,21 @@ export class RecordStore {
     const now = new Date();
     const record: DnsRecord = { id: ulid(), ...input, createdAt: now, updatedAt: now };
     return this.#change(record.zone, (zone) => {
-      this.#db
-        .prepare(
-          `INSERT INTO records (id, zone, name, type, ttl, data, owner, created_ms, updated_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          record.id,
-          record.zone,
-          record.name,
-          record.data.type,
-          record.ttl,
-          JSON.stringify(record.data),
-          record.owner,
-          now.getTime(),
-          now.getTime(),
-        );
-      this.onChange({ kind: "created", record, zone });
+      this.#sql(
+        `INSERT INTO records (id, zone, name, type, ttl, data, owner, created_ms, updated_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        record.id,
+        record.zone,
+        record.name,
+        record.data.type,
+        record.ttl,
+        JSON.stringify(record.data),
+        record.owner,
+        now.getTime(),
+        now.getTime(),
+      );
+      this.#changed({ kind: "created", record, zone });
       return record;
     });
   }
@@ -204,10 +209,13 @@ export class RecordStore {
     if (!previous) return undefined;
     const record: DnsRecord = { ...previous, ttl, data, updatedAt: new Date() };
     return this.#change(record.zone, (zone) => {
-      this.#db
-        .prepare("UPDATE records SET ttl = ?, data = ?, updated_ms = ? WHERE id = ?")
-        .run(ttl, JSON.stringify(data), record.updatedAt.getTime(), id);
-      this.onChange({ kind: "updated", record, previous, zone });
+      this.#sql("UPDATE records SET ttl = ?, data = ?, updated_ms = ? WHERE id = ?").run(
+        ttl,
+        JSON.stringify(data),
+        record.updatedAt.getTime(),
+        id,
+      );
+      this.#changed({ kind: "updated", record, previous, zone });
       return record;
     });
   }
@@ -217,31 +225,66 @@ export class RecordStore {
     const record = this.get(id);
     if (!record) return undefined;
     return this.#change(record.zone, (zone) => {
-      this.#db.prepare("DELETE FROM records WHERE id = ?").run(id);
-      this.onChange({ kind: "deleted", record, zone });
+      this.#sql("DELETE FROM records WHERE id = ?").run(id);
+      this.#changed({ kind: "deleted", record, zone });
       return record;
     });
   }
 
-  /** Runs several changes in one transaction (zone import): all or nothing. */
+  /**
+   * Runs several changes in one transaction (zone import): all or nothing. Each change reaches
+   * `onChange` as it is made; when `fn` throws, the transaction rolls back and `onChange` is given
+   * the inverse of every change, newest first, so the index is as before. All of it is synchronous,
+   * so no DNS query sees a half-done batch. Each zone's serial rises once per batch.
+   */
   batch<T>(fn: () => T): T {
-    return this.#db.transaction(fn)();
+    if (this.#batch) throw new Error("batches do not nest");
+    const zonesBefore = new Map(this.#zones);
+    this.#batch = { changes: [], raised: new Set() };
+    const { changes } = this.#batch;
+    try {
+      return this.#db.transaction(fn)();
+    } catch (err) {
+      for (const [name, zone] of zonesBefore) this.#zones.set(name, zone);
+      for (const change of changes.reverse())
+        this.onChange(inverse(change, zonesBefore.get(change.zone.name)!));
+      throw err;
+    } finally {
+      this.#batch = undefined;
+    }
   }
 
   close(): void {
     this.#db.close();
   }
 
+  #sql<P extends unknown[] = unknown[], R = unknown>(sql: string): Statement<P, R> {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement as Statement<P, R>;
+  }
+
+  #changed(change: Change): void {
+    this.onChange(change);
+    this.#batch?.changes.push(change);
+  }
+
   /** Raises the zone's serial and runs `write` in one transaction; the in-memory serial follows a commit. */
   #change<T>(zoneName: string, write: (zone: Zone) => T): T {
     const current = this.#zones.get(zoneName);
     if (!current) throw new Error(`zone "${zoneName}" is not configured`);
-    const zone = { ...current, serial: nextSerial(current.serial) };
+    const batch = this.#batch;
+    const raise = !batch?.raised.has(zoneName);
+    const zone = raise ? { ...current, serial: nextSerial(current.serial) } : current;
     const result = this.#db.transaction(() => {
-      this.#db.prepare("UPDATE zones SET serial = ? WHERE name = ?").run(zone.serial, zone.name);
+      if (raise) this.#sql("UPDATE zones SET serial = ? WHERE name = ?").run(zone.serial, zone.name);
       return write(zone);
     })();
     this.#zones.set(zone.name, zone);
+    batch?.raised.add(zoneName);
     return result;
   }
 }
@@ -254,6 +297,18 @@ export function nextSerial(serial: number): number {
   const now = Math.floor(Date.now() / 1000) >>> 0;
   const bumped = (serial + 1) >>> 0;
   return ((now - bumped) | 0) > 0 ? now : bumped;
+}
+
+/** The change that undoes `change`, with the zone as it was before the batch. */
+function inverse(change: Change, zone: Zone): Change {
+  switch (change.kind) {
+    case "created":
+      return { kind: "deleted", record: change.record, zone };
+    case "deleted":
+      return { kind: "created", record: change.record, zone };
+    case "updated":
+      return { kind: "updated", record: change.previous, previous: change.record, zone };
+  }
 }
 
 function toRecord(row: RecordRow): DnsRecord {

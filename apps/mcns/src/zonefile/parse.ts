@@ -1,6 +1,8 @@
 // RFC 1035 section 5 master files (zone files), as the old CoreDNS-based MCNS served them: $ORIGIN,
 // $TTL, comments, parentheses across lines, quoted strings with escapes, "@", relative names, an
-// omitted owner (the previous one), TTL and class in either order. Errors name the file and line.
+// omitted owner (the previous one), TTL and class in either order. A bad line is reported with its
+// number and parsing goes on, so one pass finds every problem; a broken structure (a parenthesis
+// never closed) stops it.
 import type { RecordData } from "../store/record.js";
 
 export interface ZoneFileRecord {
@@ -13,13 +15,23 @@ export interface ZoneFileRecord {
   data: RecordData | { type: "SOA" };
 }
 
-export class ZoneFileError extends Error {
+/** A line the importer refuses, and why (the message names no file: callers add it). */
+export interface ZoneFileProblem {
+  line: number;
+  message: string;
+}
+
+export interface ParsedZoneFile {
+  records: ZoneFileRecord[];
+  problems: ZoneFileProblem[];
+}
+
+class ZoneFileError extends Error {
   constructor(
-    readonly file: string,
     readonly line: number,
     message: string,
   ) {
-    super(`${file}:${line}: ${message}`);
+    super(message);
     this.name = "ZoneFileError";
   }
 }
@@ -32,7 +44,7 @@ interface Entry {
 }
 
 /** Splits the text into entries (one per logical line, parentheses joined), tokens unquoted. */
-function entries(text: string, file: string): Entry[] {
+function entries(text: string): Entry[] {
   const out: Entry[] = [];
   let current: Entry | undefined;
   let depth = 0;
@@ -49,14 +61,14 @@ function entries(text: string, file: string): Entry[] {
         depth++;
         p++;
       } else if (c === ")") {
-        if (depth === 0) throw new ZoneFileError(file, i + 1, "')' without '('");
+        if (depth === 0) throw new ZoneFileError(i + 1, "')' without '('");
         depth--;
         p++;
       } else if (c === '"') {
         let s = "";
         p++;
         for (;;) {
-          if (p >= line.length) throw new ZoneFileError(file, i + 1, "unterminated quoted string");
+          if (p >= line.length) throw new ZoneFileError(i + 1, "unterminated quoted string");
           const d = line[p]!;
           if (d === '"') break;
           if (d === "\\") {
@@ -83,7 +95,7 @@ function entries(text: string, file: string): Entry[] {
     }
     if (depth === 0 && current && current.tokens.length > 0) out.push(current);
   }
-  if (depth > 0) throw new ZoneFileError(file, current?.line ?? lines.length, "'(' is never closed");
+  if (depth > 0) throw new ZoneFileError(current?.line ?? lines.length, "'(' is never closed");
   return out;
 }
 
@@ -100,102 +112,128 @@ function parseTtl(text: string): number | undefined {
   return total;
 }
 
-export function parseZoneFile(text: string, file: string, origin?: string): ZoneFileRecord[] {
-  let currentOrigin = origin?.toLowerCase().replace(/\.$/, "");
-  let defaultTtl: number | undefined;
-  let lastTtl: number | undefined;
-  let owner: string | undefined;
-  const out: ZoneFileRecord[] = [];
-
-  for (const entry of entries(text, file)) {
-    const fail = (message: string): never => {
-      throw new ZoneFileError(file, entry.line, message);
-    };
-    const absolute = (name: string): string => {
-      if (name === "@") return currentOrigin ?? fail("'@' used before $ORIGIN is known (pass --zone)");
-      if (name.endsWith(".")) return name.slice(0, -1).toLowerCase();
-      if (currentOrigin === undefined) fail(`relative name "${name}" before $ORIGIN is known (pass --zone)`);
-      return `${name}.${currentOrigin}`.toLowerCase();
-    };
-    const tokens = entry.tokens.map((t) => t.text);
-    const first = tokens[0]!;
-    if (!entry.tokens[0]!.quoted && first.startsWith("$")) {
-      const directive = first.toUpperCase();
-      if (directive === "$ORIGIN") currentOrigin = absolute(tokens[1] ?? fail("$ORIGIN needs a name"));
-      else if (directive === "$TTL") {
-        defaultTtl = parseTtl(tokens[1] ?? "") ?? fail(`$TTL "${tokens[1] ?? ""}" is not a TTL`);
-      } else fail(`${first} is not supported (only $ORIGIN and $TTL)`);
-      continue;
-    }
-
-    let rest = entry.tokens;
-    if (!entry.blankOwner) {
-      owner = absolute(first);
-      rest = rest.slice(1);
-    } else if (owner === undefined) fail("the first record needs an owner name");
-    let ttl: number | undefined;
-    while (rest.length > 0 && !rest[0]!.quoted) {
-      const word = rest[0]!.text;
-      const asTtl = parseTtl(word);
-      if (asTtl !== undefined && ttl === undefined) ttl = asTtl;
-      else if (CLASSES.has(word.toUpperCase())) {
-        if (word.toUpperCase() !== "IN") fail(`class ${word.toUpperCase()} is not supported (only IN)`);
-      } else break;
-      rest = rest.slice(1);
-    }
-    const type = rest[0]?.text.toUpperCase() ?? fail("missing record type");
-    if (!TYPES.has(type))
-      fail(`record type ${type} is not supported (A, AAAA, CNAME, TXT, SRV, MX, NS, CAA)`);
-    const args = rest.slice(1);
-    const words = args.map((t) => t.text);
-    const need = (n: number) => {
-      if (args.length !== n) fail(`${type} needs ${n} value${n > 1 ? "s" : ""}, got ${args.length}`);
-    };
-    const num = (text: string, what: string): number =>
-      /^\d+$/.test(text) ? Number(text) : fail(`${what} "${text}" is not a number`);
-    const effectiveTtl = ttl ?? defaultTtl ?? lastTtl;
-    if (ttl !== undefined) lastTtl = ttl;
-
-    let data: ZoneFileRecord["data"];
-    switch (type) {
-      case "SOA":
-        need(7);
-        data = { type: "SOA" };
-        if (currentOrigin === undefined) currentOrigin = owner;
-        break;
-      case "A":
-      case "AAAA":
-        need(1);
-        data = { type, address: words[0]! };
-        break;
-      case "CNAME":
-      case "NS":
-        need(1);
-        data = { type, target: absolute(words[0]!) };
-        break;
-      case "MX":
-        need(2);
-        data = { type: "MX", preference: num(words[0]!, "preference"), exchange: absolute(words[1]!) };
-        break;
-      case "SRV":
-        need(4);
-        data = {
-          type: "SRV",
-          priority: num(words[0]!, "priority"),
-          weight: num(words[1]!, "weight"),
-          port: num(words[2]!, "port"),
-          target: words[3] === "." ? "." : absolute(words[3]!),
-        };
-        break;
-      case "TXT":
-        if (args.length === 0) fail("TXT needs at least one string");
-        data = { type: "TXT", strings: words };
-        break;
-      default: // CAA
-        need(3);
-        data = { type: "CAA", flags: num(words[0]!, "flags"), tag: words[1]!, value: words[2]! };
-    }
-    out.push({ line: entry.line, name: owner!, ttl: effectiveTtl, data });
+/** Parses a whole master file; `origin` is the $ORIGIN until the file sets one. */
+export function parseZoneFile(text: string, origin?: string): ParsedZoneFile {
+  let all: Entry[];
+  try {
+    all = entries(text);
+  } catch (err) {
+    if (err instanceof ZoneFileError)
+      return { records: [], problems: [{ line: err.line, message: err.message }] };
+    throw err;
   }
-  return out;
+  const state: ParserState = { origin: origin?.toLowerCase().replace(/\.$/, "") };
+  const records: ZoneFileRecord[] = [];
+  const problems: ZoneFileProblem[] = [];
+  for (const entry of all) {
+    try {
+      const record = parseEntry(entry, state);
+      if (record) records.push(record);
+    } catch (err) {
+      if (!(err instanceof ZoneFileError)) throw err;
+      problems.push({ line: err.line, message: err.message });
+    }
+  }
+  return { records, problems };
+}
+
+/** What earlier lines set for later ones. */
+interface ParserState {
+  origin?: string;
+  defaultTtl?: number;
+  lastTtl?: number;
+  owner?: string;
+}
+
+/** One entry: a record, or undefined for a directive. Throws ZoneFileError for a bad entry. */
+function parseEntry(entry: Entry, state: ParserState): ZoneFileRecord | undefined {
+  const fail = (message: string): never => {
+    throw new ZoneFileError(entry.line, message);
+  };
+  const absolute = (name: string): string => {
+    if (name === "@")
+      return state.origin ?? fail("'@' used before $ORIGIN is known (give the zone or set $ORIGIN)");
+    if (name.endsWith(".")) return name.slice(0, -1).toLowerCase();
+    if (state.origin === undefined)
+      fail(`relative name "${name}" before $ORIGIN is known (give the zone or set $ORIGIN)`);
+    return `${name}.${state.origin}`.toLowerCase();
+  };
+  const tokens = entry.tokens.map((t) => t.text);
+  const first = tokens[0]!;
+  if (!entry.tokens[0]!.quoted && first.startsWith("$")) {
+    const directive = first.toUpperCase();
+    if (directive === "$ORIGIN") state.origin = absolute(tokens[1] ?? fail("$ORIGIN needs a name"));
+    else if (directive === "$TTL") {
+      state.defaultTtl = parseTtl(tokens[1] ?? "") ?? fail(`$TTL "${tokens[1] ?? ""}" is not a TTL`);
+    } else fail(`${first} is not supported (only $ORIGIN and $TTL)`);
+    return undefined;
+  }
+
+  let rest = entry.tokens;
+  if (!entry.blankOwner) {
+    state.owner = absolute(first);
+    rest = rest.slice(1);
+  } else if (state.owner === undefined) fail("the first record needs an owner name");
+  let ttl: number | undefined;
+  while (rest.length > 0 && !rest[0]!.quoted) {
+    const word = rest[0]!.text;
+    const asTtl = parseTtl(word);
+    if (asTtl !== undefined && ttl === undefined) ttl = asTtl;
+    else if (CLASSES.has(word.toUpperCase())) {
+      if (word.toUpperCase() !== "IN") fail(`class ${word.toUpperCase()} is not supported (only IN)`);
+    } else break;
+    rest = rest.slice(1);
+  }
+  const type = rest[0]?.text.toUpperCase() ?? fail("missing record type");
+  if (!TYPES.has(type)) fail(`record type ${type} is not supported (A, AAAA, CNAME, TXT, SRV, MX, NS, CAA)`);
+  const args = rest.slice(1);
+  const words = args.map((t) => t.text);
+  const need = (n: number) => {
+    if (args.length !== n) fail(`${type} needs ${n} value${n > 1 ? "s" : ""}, got ${args.length}`);
+  };
+  const num = (text: string, what: string): number =>
+    /^\d+$/.test(text) ? Number(text) : fail(`${what} "${text}" is not a number`);
+  const effectiveTtl = ttl ?? state.defaultTtl ?? state.lastTtl;
+  if (ttl !== undefined) state.lastTtl = ttl;
+
+  let data: ZoneFileRecord["data"];
+  switch (type) {
+    case "SOA":
+      need(7);
+      data = { type: "SOA" };
+      if (state.origin === undefined) state.origin = state.owner;
+      break;
+    case "A":
+    case "AAAA":
+      need(1);
+      data = { type, address: words[0]! };
+      break;
+    case "CNAME":
+    case "NS":
+      need(1);
+      data = { type, target: absolute(words[0]!) };
+      break;
+    case "MX":
+      need(2);
+      data = { type: "MX", preference: num(words[0]!, "preference"), exchange: absolute(words[1]!) };
+      break;
+    case "SRV":
+      need(4);
+      data = {
+        type: "SRV",
+        priority: num(words[0]!, "priority"),
+        weight: num(words[1]!, "weight"),
+        port: num(words[2]!, "port"),
+        target: words[3] === "." ? "." : absolute(words[3]!),
+      };
+      break;
+    case "TXT":
+      if (args.length === 0) fail("TXT needs at least one string");
+      data = { type: "TXT", strings: words };
+      break;
+    default: // CAA
+      need(3);
+      data = { type: "CAA", flags: num(words[0]!, "flags"), tag: words[1]!, value: words[2]! };
+  }
+  return { line: entry.line, name: state.owner!, ttl: effectiveTtl, data };
 }

@@ -1,0 +1,15 @@
+// The zone check behind every write (DESIGN.md section 6), after mcdsl's role policy let the call in.
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { getIdentity } from "@mcp/mcdsl/auth";
+import type { Zone } from "../store/record.js";
+
+/** Admins write anywhere; any other writer only in zones whose `writers` list its name. */
+export function authorize(ctx: HandlerContext, zone: Zone): void {
+  const who = getIdentity(ctx);
+  if (!who) throw new ConnectError("a bearer token is required to change records", Code.Unauthenticated);
+  if (who.roles.includes("admin") || zone.writers.includes(who.name)) return;
+  throw new ConnectError(
+    `identity "${who.name}" may not change records in zone "${zone.name}" (not in its writers)`,
+    Code.PermissionDenied,
+  );
+}
