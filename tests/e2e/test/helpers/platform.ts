@@ -83,12 +83,18 @@ export class Platform {
     readonly ports: Ports,
   ) {}
 
-  /** Brings the platform up with up.sh; on failure tears down what started and throws up.sh's output. */
-  static async start(name: string, options: { defaultPorts?: boolean } = {}): Promise<Platform> {
+  /** A view and state folder for a platform that is not started yet (the docs test's `make up` starts it). */
+  static async prepare(name: string, options: { defaultPorts?: boolean } = {}): Promise<Platform> {
     const ports = options.defaultPorts ? DEFAULT_PORTS : await freePorts();
     await checkPortsFree(options.defaultPorts ? [PROXY_PORT, ...Object.values(ports)] : [PROXY_PORT]);
     const platform = new Platform(makeRepoView(name), ports);
     platform.containersBefore = new Set((await platform.ourContainers()).map((c) => c.id));
+    return platform;
+  }
+
+  /** Brings the platform up with up.sh; on failure tears down what started and throws up.sh's output. */
+  static async start(name: string, options: { defaultPorts?: boolean } = {}): Promise<Platform> {
+    const platform = await Platform.prepare(name, options);
     platform.upResult = await platform.up();
     if (platform.upResult.code !== 0) {
       const { stdout, stderr } = platform.upResult;
