@@ -27,6 +27,9 @@ async function main(): Promise<void> {
   const logger = createLogger({ app: APP, level: config.log.level, node: config.node.name });
 
   const registry = new Registry(config.database.path);
+  // A crashed agent's private directories (credentials, env files) go before new ones are made.
+  for (const dir of PrivateDir.sweepStale(APP))
+    logger.info({ dir }, "removed a crashed agent's private directory");
   const authDir = new PrivateDir(APP);
   const registryAuth = withCleanup(
     () =>

@@ -2,6 +2,9 @@
 // (MCP_AGENT_FAILPOINT), is started again, and must leave the world consistent: a deploy that
 // had not reached `retire` is fully undone (no lease, route, record or container), one that had
 // is fully applied, an interrupted stop is finished.
+import { readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { freePort } from "@mcp/mcdsl/testing";
 import { DeployOutcome } from "@mcp/proto/mcp/agent/v1/status_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -42,8 +45,23 @@ async function crashDuring(service: string, image: string, failpoint: string) {
   expect(run.error).toBeDefined(); // the stream broke: the agent died
   await platform.agent.exited();
   expect(platform.agent.stderr()).toContain(`failpoint ${failpoint}`);
+  const killed = platform.agent.child.pid!;
   await platform.startAgent();
+  expect(privateDirsOf(killed)).toEqual([]); // its credential and env directories were swept
   return run;
+}
+
+/** /tmp/mcp-agent-* directories still owned by a process id. */
+function privateDirsOf(pid: number): string[] {
+  return readdirSync(tmpdir())
+    .filter((n) => n.startsWith("mcp-agent-"))
+    .filter((n) => {
+      try {
+        return readFileSync(join(tmpdir(), n, ".owner-pid"), "utf8") === String(pid);
+      } catch {
+        return false;
+      }
+    });
 }
 
 describe("crash recovery (kill -9 at each step)", () => {

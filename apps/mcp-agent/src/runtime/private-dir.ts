@@ -1,8 +1,19 @@
 // A directory only this process's user can read (0700), for files that must not reach a command
 // line or another user: registry credentials (authfile) and containers' environment (env-file).
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+const OWNER_FILE = ".owner-pid";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
 
 export class PrivateDir {
   readonly path: string;
@@ -10,6 +21,30 @@ export class PrivateDir {
   constructor(prefix: string, parent = tmpdir()) {
     this.path = mkdtempSync(join(parent, `${prefix}-`)); // mkdtemp makes it 0700
     chmodSync(this.path, 0o700);
+    writeFileSync(join(this.path, OWNER_FILE), String(process.pid), { mode: 0o600 });
+  }
+
+  /**
+   * Removes the directories of agents that died without cleaning up (kill -9): those with this
+   * prefix whose owner process is gone. Run at start-up, so credentials do not linger in /tmp.
+   */
+  static sweepStale(prefix: string, parent = tmpdir()): string[] {
+    const removed: string[] = [];
+    for (const name of readdirSync(parent)) {
+      if (!name.startsWith(`${prefix}-`)) continue;
+      const dir = join(parent, name);
+      let pid: number;
+      try {
+        pid = Number(readFileSync(join(dir, OWNER_FILE), "utf8"));
+      } catch {
+        continue; // not ours, or not a private dir
+      }
+      if (pid > 0 && pid !== process.pid && !alive(pid)) {
+        rmSync(dir, { recursive: true, force: true });
+        removed.push(dir);
+      }
+    }
+    return removed;
   }
 
   /** Writes a file of mode 0600 (created with that mode: never readable by others, even briefly). */
