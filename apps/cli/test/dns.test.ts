@@ -136,4 +136,68 @@ describe("mcp dns", () => {
     });
     expect(outside.stderr).toMatch(/^mcp: cannot reach the mcns at http:\/\/127\.0\.0\.1:9/);
   });
+
+  it("imports a zone file into the running MCNS: dig answers at once, twice changes nothing, a bad line changes nothing", async () => {
+    const { home, env } = tempHome();
+    cliConfig(home, { mcns });
+    const file = join(home, "old.zone");
+    writeFileSync(
+      file,
+      [
+        "$TTL 1h",
+        "@        IN SOA ns1.mcp.test. hostmaster.mcp.test. ( 1 3600 600 86400 300 )",
+        "         IN NS ns1.mcp.test.",
+        "legacy   IN A 192.0.2.70",
+        "         IN AAAA 2001:db8::70",
+        "old-web  IN CNAME legacy",
+        "_ldap._tcp IN SRV 0 0 389 legacy",
+        'legacy   IN TXT "migrated from the old MCNS"',
+      ].join("\n"),
+    );
+
+    const dry = await runMcp(["dns", "import", file, "--zone", ZONE, "--owner", "old", "--dry-run"], { env });
+    expect(dry).toMatchObject({ code: 0, stderr: "" });
+    expect(dry.stdout).toBe(
+      `${file}: 5 records would be imported, 0 already present, 2 skipped (SOA and apex NS come from MCNS's configuration)\n`,
+    );
+    expect(await dig(`legacy.${ZONE}`, "A")).toBe("");
+
+    const imported = await runMcp(["dns", "import", file, "--zone", `${ZONE}.`, "--owner", "old"], { env });
+    expect(imported).toMatchObject({ code: 0, stderr: "" });
+    expect(imported.stdout).toMatch(/: 5 records imported, 0 already present, 2 skipped/);
+    // The running server answers at once: no restart.
+    expect(await dig(`old-web.${ZONE}`, "AAAA")).toBe(`legacy.${ZONE}.\n2001:db8::70`);
+    expect(await dig(`_ldap._tcp.${ZONE}`, "SRV")).toBe(`0 0 389 legacy.${ZONE}.`);
+    expect(await dig(`legacy.${ZONE}`, "TXT")).toBe('"migrated from the old MCNS"');
+
+    const again = await runMcp(["--json", "dns", "import", file, "--zone", ZONE, "--owner", "old"], { env });
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual({ created: 0, unchanged: 5, skipped: 2, problems: [] });
+
+    // One bad line: nothing of the file is imported, and every bad line is named.
+    writeFileSync(
+      file,
+      `$ORIGIN ${ZONE}.\nfresh IN A 192.0.2.71\nbroken IN A 192.0.2.300\nlegacy IN A 192.0.2.72\n`,
+    );
+    const bad = await runMcp(["dns", "import", file], { env });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(
+      `mcp: ${file}:3: address "192.0.2.300" is not an IPv4 address\n` +
+        `mcp: ${file}:4: legacy.${ZONE} A belongs to owner "old", not "import"\n` +
+        "mcp: 2 problems, nothing was imported\n",
+    );
+    expect(bad.stdout).toBe("");
+    expect(await dig(`fresh.${ZONE}`, "A")).toBe("");
+    const checked = await runMcp(["dns", "import", "--dry-run", file], { env });
+    expect(checked.code).toBe(1);
+    expect(checked.stderr).toMatch(
+      /:3: address "192\.0\.2\.300".*\n.*\nmcp: 2 problems, nothing would be imported\n$/,
+    );
+
+    expect(await runMcp(["dns", "import", join(home, "missing.zone")], { env })).toMatchObject({
+      code: 1,
+      stderr: `mcp: ${join(home, "missing.zone")}: no such file\n`,
+    });
+    expect((await runMcp(["dns", "import"], { env })).code).toBe(2);
+  });
 });

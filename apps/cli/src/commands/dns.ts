@@ -1,7 +1,12 @@
+import { readFileSync } from "node:fs";
 import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { type Record as DnsRecord, RecordSchema, type RecordType } from "@mcp/proto/mcns/v1/record_pb.js";
 import {
   CreateRecordResponseSchema,
+  type ImportProblem,
+  type ImportZoneResponse,
+  ImportZoneResponseSchema,
   ListRecordsResponseSchema,
   ListZonesResponseSchema,
   RecordService,
@@ -129,6 +134,71 @@ export function registerDns(program: Command): void {
         );
       },
     );
+
+  dns
+    .command("import <zonefile>")
+    .description(
+      "import an RFC 1035 zone file into the running MCNS, all or nothing (SOA and apex NS are skipped)",
+    )
+    .option("--zone <zone>", "the zone the records go in, the file's origin until $ORIGIN")
+    .option("--owner <owner>", 'the owner of the imported records (default: "import")')
+    .option("--dry-run", "check and count, change nothing")
+    .action(async (file: string, options: { zone?: string; owner?: string; dryRun?: boolean }, command) => {
+      const context = contextOf(command);
+      const response = await importZone(context, file, options);
+      const dry = options.dryRun === true;
+      if (response.problems.length > 0) {
+        // Only a dry run answers with problems; a real import fails with them (importZone).
+        if (context.options.json) context.print("", messageJson(ImportZoneResponseSchema, response));
+        throw new CliError(problemLines(file, response.problems, "would be imported"));
+      }
+      context.print(
+        `${file}: ${response.created} records ${dry ? "would be imported" : "imported"}, ` +
+          `${response.unchanged} already present, ${response.skipped} skipped ` +
+          "(SOA and apex NS come from MCNS's configuration)",
+        messageJson(ImportZoneResponseSchema, response),
+      );
+    });
+}
+
+/** ImportZone with the file's text; a refused file becomes one `FILE:LINE: reason` line per problem. */
+async function importZone(
+  context: CliContext,
+  file: string,
+  options: { zone?: string; owner?: string; dryRun?: boolean },
+): Promise<ImportZoneResponse> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new CliError(`${file}: no such file`);
+    if (code === "EISDIR") throw new CliError(`${file}: is a directory, not a zone file`);
+    throw err;
+  }
+  try {
+    return await mcns(context).importZone({
+      zone: options.zone ? fqdn(options.zone) : "",
+      text,
+      owner: options.owner ?? "",
+      dryRun: options.dryRun === true,
+    });
+  } catch (err) {
+    const refused = err instanceof ConnectError && err.code === Code.InvalidArgument;
+    const details = refused ? err.findDetails(ImportZoneResponseSchema)[0] : undefined;
+    if (details && details.problems.length > 0) {
+      throw new CliError(problemLines(file, details.problems, "was imported"));
+    }
+    throw err;
+  }
+}
+
+function problemLines(file: string, problems: ImportProblem[], outcome: string): string {
+  const n = problems.length;
+  return [
+    ...problems.map((p) => `${file}:${p.line}: ${p.message}`),
+    `${n === 1 ? "1 problem" : `${n} problems`}, nothing ${outcome}`,
+  ].join("\n");
 }
 
 function mcns(context: CliContext) {
