@@ -5,6 +5,7 @@
 import { Code } from "@connectrpc/connect";
 import { parseServiceDefinition } from "@mcp/mcdsl/servicedef";
 import { freePort } from "@mcp/mcdsl/testing";
+import { DriftKind } from "@mcp/proto/mcp/agent/v1/status_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { oneRoute } from "./helpers/definitions.js";
 import { type Platform, removeContainers, startPlatform, ZONE } from "./helpers/platform.js";
@@ -107,6 +108,8 @@ describe("failed deploys roll back", () => {
       const run = await deploy(platform.client, definition(service, V2));
       expect(run.error?.message).toContain("failed at route.added: mc-proxy");
       expect(run.error?.code).toBe(Code.Unavailable);
+      const status = await platform.client.getServiceStatus({ name: service });
+      expect(status.drift.map((d) => [DriftKind[d.kind], d.observed])).toEqual([["ROUTE", "unreachable"]]);
     } finally {
       await platform.startPeer("mcproxy-registry");
     }

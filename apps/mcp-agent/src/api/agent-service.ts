@@ -13,6 +13,7 @@ import type { Operations } from "../saga/operations.js";
 import { syncServices } from "../saga/sync.js";
 import { type NodeContext, nodeInfo } from "../status/node-info.js";
 import type { StatusReader } from "../status/observe.js";
+import { peerDrift } from "../status/peer-drift.js";
 import type { Registry } from "../store/registry.js";
 import { toConnectError, toDeployResponse, toPlanResponse } from "./deploy.js";
 import { type FilesConfig, pullFile, pushFile } from "./files.js";
@@ -71,7 +72,12 @@ export function agentRoutes(deps: AgentServiceDeps) {
           certificates: registry.bindings.certificates(req.name).map(toCertificateBinding),
           routes: registry.bindings.proxyRoutes(req.name).map(toRouteBinding),
           records: registry.bindings.records(req.name).map(toRecordBinding),
-          drift: status.drift(state).map(toDrift),
+          drift: [
+            ...status.drift(state),
+            ...(state.service.desiredState === "running"
+              ? await peerDrift(registry, operations.deps.peers, req.name)
+              : []),
+          ].map(toDrift),
         };
       },
 

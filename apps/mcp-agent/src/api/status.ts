@@ -134,4 +134,7 @@ const DRIFT: Record<Drift["kind"], DriftKind> = {
   container_state: DriftKind.CONTAINER_STATE,
   image: DriftKind.IMAGE,
   port: DriftKind.PORT,
+  route: DriftKind.ROUTE,
+  record: DriftKind.RECORD,
+  certificate: DriftKind.CERTIFICATE,
 };

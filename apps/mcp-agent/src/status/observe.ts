@@ -21,7 +21,7 @@ export interface ServiceState {
   lastDeploy?: Deploy;
 }
 
-export type DriftKind = "container_state" | "image" | "port";
+export type DriftKind = "container_state" | "image" | "port" | "route" | "record" | "certificate";
 
 export interface Drift {
   kind: DriftKind;
