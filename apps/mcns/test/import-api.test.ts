@@ -232,6 +232,10 @@ describe("ImportZone", () => {
       "w.other.test. 300 IN A 192.0.2.112",
     ]);
 
+    const unknown = await failure(mcns.client().importZone({ zone: "nowhere.test", text }));
+    expect(unknown.code).toBe(Code.NotFound);
+    expect(unknown.rawMessage).toBe('zone "nowhere.test" is not served here');
+
     const huge = `; ${"x".repeat(4 * 1024 * 1024)}\n`;
     const tooBig = await failure(mcns.client().importZone({ zone: ZONE, text: huge }));
     expect(tooBig.code).toBe(Code.InvalidArgument);

@@ -96,6 +96,9 @@ describe("mcns import", () => {
     expect((await mcnsImport(file)).stderr).toContain(
       `${file}:2: no zone served here contains "x.example.org"`,
     );
+    expect((await mcnsImport("--zone", "nowhere.test", file)).stderr).toBe(
+      'mcns import: zone "nowhere.test" is not served here (zones: svc.mcp.test, other.test)\n',
+    );
     await mcns.restart();
     expect((await dig(mcns.dnsPort, `ok.${ZONE}`, "A")).status).toBe("NXDOMAIN");
   });

@@ -4,9 +4,10 @@
 // restarts: against a running server, use the RPC (`mcp dns import`).
 import { readFileSync } from "node:fs";
 import type { McnsConfig } from "../config.js";
+import { RecordError } from "../records/errors.js";
 import { RecordManager } from "../records/manager.js";
 import { RecordStore } from "../store/records.js";
-import { formatProblems, importZone } from "./import.js";
+import { formatProblems, importZone, type ZoneImportResult } from "./import.js";
 
 export interface ImportOptions {
   owner?: string;
@@ -33,7 +34,16 @@ export function runImport(config: McnsConfig, args: string[], options: ImportOpt
   }
   const store = new RecordStore(config.database.path, config.zones);
   try {
-    const result = importZone(store, new RecordManager(store), { text, ...options });
+    let result: ZoneImportResult;
+    try {
+      result = importZone(store, new RecordManager(store), { text, ...options });
+    } catch (err) {
+      if (!(err instanceof RecordError)) throw err;
+      process.stderr.write(
+        `mcns import: ${err.message} (zones: ${config.zones.map((z) => z.name).join(", ")})\n`,
+      );
+      return 1;
+    }
     if (result.problems.length > 0) {
       for (const line of formatProblems(file, result.problems))
         process.stderr.write(`mcns import: ${line}\n`);

@@ -50,7 +50,9 @@ export function importZone(
   request: ZoneImport,
 ): ZoneImportResult {
   const owner = request.owner?.trim() || DEFAULT_IMPORT_OWNER;
-  const zone = request.zone?.trim() || undefined;
+  const zone = request.zone?.trim().toLowerCase().replace(/\.$/, "") || undefined;
+  if (zone !== undefined && !store.zone(zone))
+    throw new RecordError("not_found", `zone "${zone}" is not served here`);
   const parsed = parseZoneFile(request.text, zone);
   const problems = [...parsed.problems];
   const counts = { created: 0, unchanged: 0, skipped: 0 };
