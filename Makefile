@@ -8,7 +8,7 @@ NODE_MAJOR    := 24
 PNPM_VERSION  := 10.34.9
 TOOLS         := $(CURDIR)/.tools
 APT_PACKAGES  := nats-server podman runc busybox-static dnsutils dnsperf pebble openssl curl \
-                 docker-registry apache2-utils
+                 docker-registry apache2-utils sqlite3
 
 # Node 24 and pnpm installed into .tools/ come first; the system's are used when they suffice.
 export PATH := $(TOOLS)/node/bin:$(TOOLS)/pnpm/bin:$(CURDIR)/node_modules/.bin:$(PATH)

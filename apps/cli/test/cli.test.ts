@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -145,5 +146,17 @@ describe("errors", () => {
     const result = await runMcp([], { env });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^Usage: mcp \[options\] \[command\]/);
+  });
+});
+
+describe("output into a closed pipe", () => {
+  it("ends quietly when the reader stops early (mcp … | head -1)", async () => {
+    const { env } = tempHome();
+    // `true` exits at once, so the pipe is closed before mcp writes its help into it (EPIPE).
+    const child = spawn("bash", ["-c", `set -o pipefail; ${process.execPath} ${MAIN} --help | true`], {
+      env,
+    });
+    const [code] = await once(child, "exit");
+    expect(code).toBe(0);
   });
 });
