@@ -4,7 +4,7 @@ import { create } from "@bufbuild/protobuf";
 import { type Client, createClient, type Transport } from "@connectrpc/connect";
 import { RecordSchema, RecordType } from "@mcp/proto/mcns/v1/record_pb.js";
 import { RecordService } from "@mcp/proto/mcns/v1/service_pb.js";
-import { callPeer } from "./peer-error.js";
+import { callPeer, isNotFound } from "./peer-error.js";
 
 export interface DnsRecord {
   id: string;
@@ -41,6 +41,17 @@ export class McnsClient {
       }),
     );
     return toRecord(res.record);
+  }
+
+  /** A record by id; undefined when MCNS does not have it (e.g. a registry restored from a backup). */
+  async get(id: string): Promise<DnsRecord | undefined> {
+    try {
+      const res = await callPeer("mcns", `get record ${id}`, () => this.#client.getRecord({ id }));
+      return toRecord(res.record);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   /** Deletes a record; one that is already gone is fine. */

@@ -23,6 +23,9 @@ export interface Platform {
   dir: string;
   nats: NatsServer;
   dnsPort: number;
+  /** MCNS's API, and a token of the agent's (a writer of the zone). */
+  mcnsUrl: string;
+  agentToken: string;
   certDir: string;
   /** The local CA's root, for curl --cacert. */
   rootCa: string;
@@ -114,6 +117,8 @@ export async function startPlatform(
     dir,
     nats,
     dnsPort,
+    mcnsUrl: `http://127.0.0.1:${mcnsPort}`,
+    agentToken: agentToken.token,
     certDir,
     rootCa: join(dir, "ca", "root.pem"),
     proxySocket,

@@ -1,6 +1,7 @@
 // dns.published: an A record per name the service serves, pointing at this node, owned by the
 // service in MCNS. Names outside MCNS's zones are skipped with a warning; a name already
-// published with this address is skipped. Undo: delete what this deploy created.
+// published with this address (the registry says so and MCNS still has it) is skipped; one the
+// registry knows but MCNS lost is created again. Undo: delete what this deploy created.
 import type { SagaDeps } from "../context.js";
 import type { Compensator, Step } from "../step.js";
 
@@ -25,7 +26,13 @@ export function recordStep(deps: SagaDeps, name: string): Step {
       if (!mcns)
         return skip(`no record for ${name}: no MCNS is configured ([mcns] url)`, "no MCNS configured");
       const bound = deps.registry.bindings.records(state.service).find((r) => r.name === name);
-      if (bound && bound.value === address) return skip(`${name} A ${address} is published already`);
+      if (bound) {
+        // The registry may be older than MCNS (restored from a backup): trust MCNS, not the binding.
+        const held = await mcns.get(bound.recordId);
+        if (held && held.value === address && bound.value === address)
+          return skip(`${name} A ${address} is published already`);
+        if (!held) deps.registry.bindings.removeRecord(bound.recordId);
+      }
       state.zones ??= await mcns.zones();
       const zone = state.zones.find((z) => name === z || name.endsWith(`.${z}`));
       if (!zone) {

@@ -1,8 +1,11 @@
 // route.added: each (route, hostname) of a replaced component goes to its new container. A
 // route mc-proxy already has for it is switched with SetBackend (new connections move at once,
 // the old backend drains); a new one is added. L7 routes name the certificate files mc-proxy
-// terminates TLS with. Undo: switch back to the old backend, or remove the added route.
+// terminates TLS with. A route the registry knows but mc-proxy does not (SetBackend NotFound) is
+// added again. Undo: switch back to the old backend, or remove the added route; a route mc-proxy
+// no longer has leaves nothing to undo.
 import type { RouteSpec } from "@mcp/mcdsl/servicedef";
+import { isNotFound } from "../../clients/peer-error.js";
 import type { SagaDeps } from "../context.js";
 import type { Compensator, Step } from "../step.js";
 
@@ -37,7 +40,7 @@ export function routeStep(deps: SagaDeps, component: string, route: RouteSpec, h
           }
         : { kind: "add", hostname, port: route.port, backend };
     },
-    async run(state, intent) {
+    async run(state, intent, note) {
       const proxy = deps.peers.mcproxy;
       const backend = String(intent.backend);
       if (!proxy) {
@@ -54,12 +57,7 @@ export function routeStep(deps: SagaDeps, component: string, route: RouteSpec, h
           ],
         };
       }
-      let routeId: string;
-      if (intent.kind === "switch") {
-        routeId = String(intent.routeId);
-        await proxy.setBackend(routeId, backend, state.service, deps.drainMs);
-        state.switched.push(routeId);
-      } else {
+      const add = async () => {
         const cert = deps.registry.bindings.certificates(state.service).find((c) => c.hostname === hostname);
         const added = await proxy.add({
           listenerPort: route.port,
@@ -72,7 +70,26 @@ export function routeStep(deps: SagaDeps, component: string, route: RouteSpec, h
               ? { certFile: cert.certFile, keyFile: cert.keyFile, serial: cert.serial }
               : undefined,
         });
-        routeId = added.id;
+        return added.id;
+      };
+      let routeId: string;
+      let switched = intent.kind === "switch";
+      if (switched) {
+        routeId = String(intent.routeId);
+        try {
+          await proxy.setBackend(routeId, backend, state.service, deps.drainMs);
+          state.switched.push(routeId);
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+          // The registry knows a route mc-proxy no longer has (restored from a backup, removed by
+          // hand): add it again. Journalled as an add first, so its undo removes it.
+          note({ kind: "add", routeId: "" });
+          deps.registry.bindings.removeProxyRoute(routeId);
+          routeId = await add();
+          switched = false;
+        }
+      } else {
+        routeId = await add();
       }
       deps.registry.bindings.putProxyRoute({
         routeId,
@@ -85,9 +102,8 @@ export function routeStep(deps: SagaDeps, component: string, route: RouteSpec, h
         backend,
         deployId: state.deploy.id,
       });
-      const switched = intent.kind === "switch";
       return {
-        payload: { routeId },
+        payload: { routeId, kind: switched ? "switch" : "add" },
         reports: [
           {
             step: "route.added",
@@ -111,7 +127,14 @@ export const undoRoute: Compensator = async (deps, deploy, payload) => {
   const service = deploy.service;
   if (payload.kind === "switch") {
     const routeId = String(payload.routeId);
-    await proxy.setBackend(routeId, String(payload.oldBackend), service, 0);
+    try {
+      await proxy.setBackend(routeId, String(payload.oldBackend), service, 0);
+    } catch (err) {
+      // mc-proxy no longer has the route: nothing to switch back.
+      if (!isNotFound(err)) throw err;
+      deps.registry.bindings.removeProxyRoute(routeId);
+      return;
+    }
     const binding = deps.registry.bindings.proxyRoutes(service).find((b) => b.routeId === routeId);
     if (binding) {
       deps.registry.bindings.putProxyRoute({
