@@ -17,6 +17,7 @@ import { RegistryAuth } from "./runtime/registry-auth.js";
 import type { SagaDeps } from "./saga/context.js";
 import { Operations } from "./saga/operations.js";
 import { recoverSagas } from "./saga/recovery.js";
+import { republishDeployEvents } from "./saga/republish.js";
 import { StatusReader } from "./status/observe.js";
 import { Registry } from "./store/registry.js";
 
@@ -78,6 +79,10 @@ async function main(): Promise<void> {
   };
   const operations = new Operations(deps);
 
+  // Deploy events a crash kept from NATS go out first, so the stream keeps the order they
+  // happened in (recovery's failed/rolled_back come after them).
+  const republished = await republishDeployEvents(deps);
+  if (republished > 0) logger.info({ events: republished }, "published deploy events a crash had held back");
   // Sagas a crash interrupted are finished first (rolled back, or forward past `retire`); then
   // leases whose owner is gone (a retired version, a stopped service) go back to the pool.
   const unrecovered = await recover(deps, operations);

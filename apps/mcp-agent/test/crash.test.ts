@@ -1,7 +1,7 @@
 // Crash recovery with real kill -9: the agent SIGKILLs itself at a saga step
 // (MCP_AGENT_FAILPOINT), is started again, and must leave the world consistent: a deploy that
 // had not reached `retire` is fully undone (no lease, route, record or container), one that had
-// is fully applied, an interrupted stop is finished.
+// is fully applied, an interrupted stop is finished; the deploy's events all reach NATS once.
 import { readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { oneRoute } from "./helpers/definitions.js";
 import { type Platform, removeContainers, startPlatform, ZONE } from "./helpers/platform.js";
 import { ensurePageImage, runPrefix, TEST_IMAGE } from "./helpers/podman-fixture.js";
-import { containers, curlThrough, deploy, dig } from "./helpers/saga-client.js";
+import { containers, curlThrough, deploy, deployEvents, dig } from "./helpers/saga-client.js";
 import { expectNothingLeft, proxyRoutes, registryOf } from "./helpers/world.js";
 
 const prefix = runPrefix();
@@ -64,6 +64,16 @@ function privateDirsOf(pid: number): string[] {
     });
 }
 
+const FIRST_DEPLOY_EVENTS = [
+  "started",
+  "port.leased",
+  "cert.ready",
+  "container.started",
+  "health.passed",
+  "dns.published",
+  "route.added",
+];
+
 describe("crash recovery (kill -9 at each step)", () => {
   for (const failpoint of [
     "after:port.leased",
@@ -76,6 +86,17 @@ describe("crash recovery (kill -9 at each step)", () => {
       services.push(service);
       await crashDuring(service, TEST_IMAGE, failpoint);
       await expectNothingLeft(platform, service);
+      // every event of the deploy is on NATS once, in order, the crashed step's too (from the
+      // outbox at the restart), then recovery's failed and rolled_back
+      const steps = FIRST_DEPLOY_EVENTS.slice(0, FIRST_DEPLOY_EVENTS.indexOf(failpoint.slice(6)) + 1);
+      // (the service's only deploy: the stream may have died before it told the caller its id)
+      const events = await deployEvents(platform.nats.url, service);
+      expect(new Set(events.map((e) => e.deployId)).size).toBe(1);
+      expect(events.map((e) => e.type.replace(`mcp.deploy.${service}.`, ""))).toEqual([
+        ...steps,
+        "failed",
+        "rolled_back",
+      ]);
     }, 60_000);
   }
 

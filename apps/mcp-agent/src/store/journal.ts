@@ -34,10 +34,6 @@ export interface JournalEntry {
   state: StepState;
   payload: Payload;
   error?: string;
-  /** The step's event (ULID and time) so it is published once, even across a crash. */
-  eventId?: string;
-  eventTime?: Date;
-  eventPublished: boolean;
   startedAt: Date;
   endedAt?: Date;
 }
@@ -54,8 +50,6 @@ export interface BeginDeploy {
 export interface StepStart {
   component?: string;
   payload?: Payload;
-  eventId?: string;
-  eventTime?: Date;
 }
 
 interface DeployRow {
@@ -78,9 +72,6 @@ interface EntryRow {
   state: StepState;
   payload_json: string;
   error: string | null;
-  event_id: string | null;
-  event_time_ms: number | null;
-  event_published: number;
   started_ms: number;
   ended_ms: number | null;
 }
@@ -150,18 +141,10 @@ export class JournalStore {
   stepStarted(deployId: string, step: string, start: StepStart = {}): number {
     const result = this.#db
       .prepare(
-        `INSERT INTO saga_journal (deploy_id, step, component, state, payload_json, event_id,
-           event_time_ms, started_ms) VALUES (?, ?, ?, 'started', ?, ?, ?, ?)`,
+        `INSERT INTO saga_journal (deploy_id, step, component, state, payload_json, started_ms)
+         VALUES (?, ?, ?, 'started', ?, ?)`,
       )
-      .run(
-        deployId,
-        step,
-        start.component ?? "",
-        JSON.stringify(start.payload ?? {}),
-        start.eventId ?? null,
-        start.eventTime?.getTime() ?? null,
-        Date.now(),
-      );
+      .run(deployId, step, start.component ?? "", JSON.stringify(start.payload ?? {}), Date.now());
     return Number(result.lastInsertRowid);
   }
 
@@ -193,20 +176,6 @@ export class JournalStore {
       .all(deployId)
       .map(toEntry);
   }
-
-  /** Entries whose event is not yet acknowledged by NATS (published again after an outage). */
-  unpublished(): JournalEntry[] {
-    return this.#db
-      .prepare<[], EntryRow>(
-        "SELECT * FROM saga_journal WHERE event_published = 0 AND event_id IS NOT NULL ORDER BY seq",
-      )
-      .all()
-      .map(toEntry);
-  }
-
-  markPublished(seq: number): void {
-    this.#db.prepare("UPDATE saga_journal SET event_published = 1 WHERE seq = ?").run(seq);
-  }
 }
 
 function toDeploy(row: DeployRow): Deploy {
@@ -232,9 +201,6 @@ function toEntry(row: EntryRow): JournalEntry {
     state: row.state,
     payload: JSON.parse(row.payload_json) as Payload,
     error: row.error ?? undefined,
-    eventId: row.event_id ?? undefined,
-    eventTime: row.event_time_ms === null ? undefined : new Date(row.event_time_ms),
-    eventPublished: row.event_published === 1,
     startedAt: new Date(row.started_ms),
     endedAt: row.ended_ms === null ? undefined : new Date(row.ended_ms),
   };

@@ -4,6 +4,7 @@
 import { type Database, openDatabase } from "@mcp/mcdsl/sqlite";
 import { BindingStore } from "./bindings.js";
 import { ComponentStore } from "./components.js";
+import { DeployEventStore } from "./deploy-events.js";
 import { JournalStore } from "./journal.js";
 import { LeaseStore } from "./leases.js";
 import { migrations } from "./schema.js";
@@ -16,6 +17,7 @@ export class Registry {
   readonly leases: LeaseStore;
   readonly bindings: BindingStore;
   readonly journal: JournalStore;
+  readonly deployEvents: DeployEventStore;
 
   constructor(path: string) {
     this.db = openDatabase(path, { migrations });
@@ -24,6 +26,7 @@ export class Registry {
     this.leases = new LeaseStore(this.db);
     this.bindings = new BindingStore(this.db);
     this.journal = new JournalStore(this.db);
+    this.deployEvents = new DeployEventStore(this.db);
   }
 
   /** Runs fn in one SQLite transaction (nested calls become savepoints); a throw rolls it back. */

@@ -126,7 +126,7 @@ export const migrations: Migration[] = [
 
       -- The saga journal: a row is written before a step runs and updated after it, so recovery
       -- knows which steps may have had effects (state 'started') and what to undo (payload).
-      -- event_id/event_time let a crashed agent re-publish the step's event exactly once.
+      -- (Version 2 moved the event columns to deploy_events.)
       CREATE TABLE saga_journal (
         seq          INTEGER PRIMARY KEY AUTOINCREMENT,
         deploy_id    TEXT NOT NULL REFERENCES deploys(id) ON DELETE CASCADE,
@@ -144,6 +144,29 @@ export const migrations: Migration[] = [
       );
       CREATE INDEX saga_journal_by_deploy ON saga_journal(deploy_id, seq);
       CREATE INDEX saga_journal_unpublished ON saga_journal(event_published) WHERE event_published = 0;
+    `,
+  },
+  {
+    version: 2,
+    name: "deploy events as an outbox (the journal's one-event-per-step columns did not fit)",
+    up: `
+      -- Every deploy event, written before it is published and marked when NATS acks it, so
+      -- events a crash or an outage left unacknowledged are published again (same ULID: NATS
+      -- de-duplicates) at the next start. A step may report several events (one per hostname).
+      CREATE TABLE deploy_events (
+        id         TEXT PRIMARY KEY,          -- ULID, the event's id on NATS
+        deploy_id  TEXT NOT NULL REFERENCES deploys(id) ON DELETE CASCADE,
+        type       TEXT NOT NULL,             -- mcp.deploy.<service>.<step>
+        subject    TEXT,
+        data_json  TEXT NOT NULL,
+        time_ms    INTEGER NOT NULL,
+        published  INTEGER NOT NULL DEFAULT 0 CHECK (published IN (0, 1))
+      );
+      CREATE INDEX deploy_events_unpublished ON deploy_events(published) WHERE published = 0;
+      DROP INDEX saga_journal_unpublished;
+      ALTER TABLE saga_journal DROP COLUMN event_id;
+      ALTER TABLE saga_journal DROP COLUMN event_time_ms;
+      ALTER TABLE saga_journal DROP COLUMN event_published;
     `,
   },
 ];
