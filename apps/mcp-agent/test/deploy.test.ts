@@ -6,11 +6,11 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
+import { toServiceSpec } from "@mcp/mcdsl/servicedef";
 import { freePort } from "@mcp/mcdsl/testing";
 import { SyncAction } from "@mcp/proto/mcp/agent/v1/service_pb.js";
 import { DeployOutcome } from "@mcp/proto/mcp/agent/v1/status_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toServiceSpec } from "../src/api/spec.js";
 import { oneRoute } from "./helpers/definitions.js";
 import { type Platform, removeContainers, startPlatform, ZONE } from "./helpers/platform.js";
 import { ensurePageImage, runPrefix, TEST_IMAGE } from "./helpers/podman-fixture.js";

@@ -5,6 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import type { EventBus } from "@mcp/mcdsl/events";
+import { toServiceSpec } from "@mcp/mcdsl/servicedef";
 import { AgentService, SyncAction } from "@mcp/proto/mcp/agent/v1/service_pb.js";
 import { NodeInfoSchema } from "@mcp/proto/mcp/agent/v1/status_pb.js";
 import { PodmanError } from "../runtime/errors.js";
@@ -18,7 +19,6 @@ import type { Registry } from "../store/registry.js";
 import { toConnectError, toDeployResponse, toPlanResponse } from "./deploy.js";
 import { type FilesConfig, pullFile, pushFile } from "./files.js";
 import { ProgressQueue } from "./progress-queue.js";
-import { toServiceSpec } from "./spec.js";
 import { toDefinition } from "./spec-in.js";
 import {
   toCertificateBinding,

@@ -1,6 +1,7 @@
 // The agent's plain status types (status/observe.ts, store/*) as mcp.agent.v1 status messages.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { toServiceSpec } from "@mcp/mcdsl/servicedef";
 import { RouteMode } from "@mcp/proto/mcp/agent/v1/spec_pb.js";
 import {
   CertificateBindingSchema,
@@ -24,7 +25,6 @@ import type { CertificateBinding, ProxyRouteBinding, RecordBinding } from "../st
 import type { Health, ObservedState } from "../store/components.js";
 import type { Deploy } from "../store/journal.js";
 import type { PortLease } from "../store/leases.js";
-import { toServiceSpec } from "./spec.js";
 
 export function toServiceInfo(state: ServiceState): ServiceInfo {
   return create(ServiceInfoSchema, {

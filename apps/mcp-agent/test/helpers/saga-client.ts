@@ -8,10 +8,10 @@ import type { Client } from "@connectrpc/connect";
 import { ConnectError } from "@connectrpc/connect";
 import { connectEvents } from "@mcp/mcdsl/events";
 import type { ServiceDefinition } from "@mcp/mcdsl/servicedef";
+import { toServiceSpec } from "@mcp/mcdsl/servicedef";
 import { curl } from "@mcp/mcdsl/testing";
 import { DeployStep, StepStatus } from "@mcp/proto/mcp/agent/v1/deploy_pb.js";
 import type { AgentService, DeployResponse } from "@mcp/proto/mcp/agent/v1/service_pb.js";
-import { toServiceSpec } from "../../src/api/spec.js";
 
 export interface DeployRun {
   responses: DeployResponse[];

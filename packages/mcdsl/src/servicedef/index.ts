@@ -9,7 +9,7 @@ export {
   type ServiceDefinitionOptions,
 } from "./parse.js";
 export { portVariable, TLS_VARIABLES } from "./port-variables.js";
-export { fromServiceSpec, serviceSpecToml, toServiceSpec } from "./spec-message.js";
+export { fromServiceSpec, serviceSpecObject, serviceSpecToml, toServiceSpec } from "./spec-message.js";
 export {
   type BuildSpec,
   type ComponentSpec,

@@ -63,8 +63,17 @@ export function fromServiceSpec(
 
 /** The definition TOML a ServiceSpec stands for (defaults left out, as an operator writes it). */
 export function serviceSpecToml(spec: ServiceSpec): string {
+  return stringify(serviceSpecObject(spec));
+}
+
+/**
+ * A ServiceSpec laid out as the definition file's tables (defaults left out), for
+ * `serviceDefinitionFromObject`: what an API checks a spec with, so its errors name fields
+ * (`[components[0]] image`) rather than lines of a TOML text the caller never saw.
+ */
+export function serviceSpecObject(spec: ServiceSpec): Record<string, unknown> {
   const images = spec.build?.images ?? {};
-  return stringify({
+  return {
     name: spec.name,
     ...(spec.node ? { node: spec.node } : {}),
     ...(spec.active ? {} : { active: false }),
@@ -102,7 +111,7 @@ export function serviceSpecToml(spec: ServiceSpec): string {
           : {}),
       };
     }),
-  });
+  };
 }
 
 function toHealthSpec(health: HealthCheck): HealthSpec {

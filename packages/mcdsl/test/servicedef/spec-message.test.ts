@@ -5,6 +5,8 @@ import {
   fromServiceSpec,
   loadServiceDefinition,
   parseServiceDefinition,
+  serviceDefinitionFromObject,
+  serviceSpecObject,
   toServiceSpec,
 } from "../../src/servicedef/index.js";
 
@@ -40,6 +42,17 @@ describe("ServiceSpec messages", () => {
     expect(() => fromServiceSpec(spec, { source: "agent" })).toThrow(ConfigError);
     expect(() => fromServiceSpec(spec, { source: "agent" })).toThrow(
       /^agent:\d+: \[components\[0\]\] image: expected an image reference/,
+    );
+  });
+
+  it("lays a spec out as the file's tables, for errors naming fields rather than lines", () => {
+    const definition = loadServiceDefinition(good("metacrypt.toml"));
+    const back = serviceDefinitionFromObject(serviceSpecObject(toServiceSpec(definition)), "agent");
+    expect(back).toEqual(fromServiceSpec(toServiceSpec(definition)));
+    const spec = toServiceSpec(definition);
+    spec.components[0]!.image = "Not An Image";
+    expect(() => serviceDefinitionFromObject(serviceSpecObject(spec), "agent metacrypt")).toThrow(
+      /^agent metacrypt: \[components\[0\]\] image: expected an image reference/,
     );
   });
 });
