@@ -1,9 +1,10 @@
-// Real podman for tests: a busybox-static image made locally (no registry is needed), a unique
+// Real podman for tests: the busybox-static image of mcdsl/testing (no registry is needed), a unique
 // name prefix per test run, and removal of everything the run made, even when a test fails.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ensureBusyboxImage } from "@mcp/mcdsl/testing";
 
 export const TEST_IMAGE = "localhost/mcp-agent-test-busybox:1";
 export const RUN_LABEL = "mcp.test-run";
@@ -11,32 +12,9 @@ export const RUN_LABEL = "mcp.test-run";
 const podman = (...args: string[]) =>
   execFileSync("podman", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
-/** Builds the test image once (podman import of a busybox rootfs with a page in /www). */
+/** The test image (mcdsl's busybox image: a page in /www), imported once. */
 export function ensureTestImage(image = TEST_IMAGE): string {
-  try {
-    podman("image", "exists", image);
-    return image;
-  } catch {
-    // not there yet
-  }
-  const dir = mkdtempSync(join(tmpdir(), "mcp-agent-image-"));
-  try {
-    const bin = join(dir, "rootfs", "bin");
-    mkdirSync(bin, { recursive: true });
-    copyFileSync("/bin/busybox", join(bin, "busybox"));
-    const applets = execFileSync("/bin/busybox", ["--list"], { encoding: "utf8" })
-      .split("\n")
-      .filter(Boolean);
-    for (const applet of applets) if (applet !== "busybox") symlinkSync("busybox", join(bin, applet));
-    mkdirSync(join(dir, "rootfs", "www"));
-    mkdirSync(join(dir, "rootfs", "tmp"));
-    writeFileSync(join(dir, "rootfs", "www", "index.html"), "hello from busybox\n");
-    const tar = execFileSync("tar", ["-C", join(dir, "rootfs"), "-c", "."], { maxBuffer: 64 << 20 });
-    execFileSync("podman", ["import", "-", image], { input: tar, stdio: ["pipe", "ignore", "pipe"] });
-    return image;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return ensureBusyboxImage(image);
 }
 
 /** A per-run prefix for container and network names ("mcpt-k3x9q"). */
@@ -59,23 +37,9 @@ export function cleanUp(runId: string, networks: string[] = []): void {
   }
 }
 
-/** A variant of the test image whose page says `page` (podman build, COPY only: no RUN). */
+/** A variant of the test image whose page says `page`. */
 export function ensurePageImage(image: string, page: string): string {
-  try {
-    podman("image", "exists", image);
-    return image;
-  } catch {
-    // build it
-  }
-  const dir = mkdtempSync(join(tmpdir(), "mcp-agent-image-"));
-  try {
-    writeFileSync(join(dir, "index.html"), `${page}\n`);
-    writeFileSync(join(dir, "Containerfile"), `FROM ${TEST_IMAGE}\nCOPY index.html /www/index.html\n`);
-    execFileSync("podman", ["build", "--quiet", "-t", image, dir], { stdio: ["ignore", "ignore", "pipe"] });
-    return image;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return ensureBusyboxImage(image, `${page}\n`);
 }
 
 /**
