@@ -78,12 +78,18 @@ export async function runDeploy(
     containers: new Map(),
     switched: [],
   };
-  const steps = buildSteps(deps, definition, plan.replace);
+  const waves = buildWaves(deps, definition, plan.replace);
   let current = "plan";
   try {
-    for (const step of steps) {
-      current = step.name;
-      await runStep(deps, state, step, reporter);
+    for (const wave of waves) {
+      // A wave's steps do not depend on each other: they run together, and all of them settle
+      // (each journalled as done or failed) before a failure rolls the deploy back.
+      const outcomes = await Promise.allSettled(wave.map((step) => runStep(deps, state, step, reporter)));
+      const failed = outcomes.findIndex((o) => o.status === "rejected");
+      if (failed >= 0) {
+        current = wave[failed]!.name;
+        throw (outcomes[failed] as PromiseRejectedResult).reason;
+      }
     }
   } catch (err) {
     await rollBack(deps, deploy, reporter, current, err);
@@ -112,18 +118,29 @@ export async function runDeploy(
   return deploy.id;
 }
 
-function buildSteps(deps: SagaDeps, definition: ServiceDefinition, replace: string[]): Step[] {
+/**
+ * The deploy's steps in waves, each wave's steps independent of each other so they run together
+ * (a deploy should cost little more than the `podman run` it wraps):
+ * leases → the certificate, with the containers that do not mount it → containers with L4 routes
+ * (they mount the certificate) → health gates → DNS records → proxy routes (last, as DESIGN.md
+ * orders them: traffic arrives only once everything else is in place).
+ */
+function buildWaves(deps: SagaDeps, definition: ServiceDefinition, replace: string[]): Step[][] {
   const components = definition.components.filter((c) => replace.includes(c.name));
-  const steps: Step[] = [];
-  for (const c of components) for (const r of c.routes) steps.push(leaseStep(deps, c.name, r.name));
-  if (serviceHostnames(definition).length > 0) steps.push(certificateStep(deps));
-  for (const c of components) steps.push(containerStep(deps, c));
-  for (const c of components) steps.push(healthStep(deps, c));
-  for (const name of serviceHostnames(definition)) steps.push(recordStep(deps, name));
-  for (const c of components) {
-    for (const r of c.routes) for (const h of r.hostnames) steps.push(routeStep(deps, c.name, r, h));
-  }
-  return steps;
+  const mountsCertificate = (c: (typeof components)[number]) => c.routes.some((r) => r.mode === "l4");
+  const hostnames = serviceHostnames(definition);
+  const waves: Step[][] = [
+    components.flatMap((c) => c.routes.map((r) => leaseStep(deps, c.name, r.name))),
+    [
+      ...(hostnames.length > 0 ? [certificateStep(deps)] : []),
+      ...components.filter((c) => !mountsCertificate(c)).map((c) => containerStep(deps, c)),
+    ],
+    components.filter(mountsCertificate).map((c) => containerStep(deps, c)),
+    components.map((c) => healthStep(deps, c)),
+    hostnames.map((name) => recordStep(deps, name)),
+    components.flatMap((c) => c.routes.flatMap((r) => r.hostnames.map((h) => routeStep(deps, c.name, r, h)))),
+  ];
+  return waves.filter((wave) => wave.length > 0);
 }
 
 async function runStep(deps: SagaDeps, state: DeployState, step: Step, reporter: Reporter): Promise<void> {
