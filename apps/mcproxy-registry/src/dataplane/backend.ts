@@ -1,8 +1,11 @@
 // One backend of a live route: its address, the connections (L4) or requests (L7) it carries, and
-// its pool of keep-alive HTTP/1.1 connections (L7). Draining closes what is left at the deadline.
+// its keep-alive HTTP/1.1 connections (L7): our own pool for HTTP/1.1 clients, whose framing is
+// relayed as it is, and undici's for HTTP/2 clients, whose requests it translates. Draining closes
+// what is left at the deadline.
 import { Pool } from "undici";
 import type { Backend } from "../routes/types.js";
 import { parseBackendAddress } from "../routes/validate.js";
+import { UpstreamPool } from "./http1/upstream-pool.js";
 
 /** Something open on a backend that a drain or a route removal may have to cut. */
 export interface Closable {
@@ -16,6 +19,7 @@ export class BackendState {
   readonly weight: number;
   readonly #open = new Set<Closable>();
   #pool: Pool | undefined;
+  #upstreams: UpstreamPool | undefined;
   #onIdle: (() => void) | undefined;
 
   constructor(backend: Backend) {
@@ -26,8 +30,14 @@ export class BackendState {
     this.port = port;
   }
 
+  /** Keep-alive connections for HTTP/1.1 clients' requests (created on first use). */
+  get upstreams(): UpstreamPool {
+    this.#upstreams ??= new UpstreamPool(this.host, this.port);
+    return this.#upstreams;
+  }
+
   /**
-   * The keep-alive pool for L7 requests (created on first use): undici keeps up to 256 connections
+   * The keep-alive pool for HTTP/2 clients' requests (created on first use): undici keeps up to 256 connections
    * to the backend, one request at a time on each (no pipelining: a slow response would hold up
    * the requests queued behind it, and a non-idempotent request could not be retried safely).
    */
@@ -68,5 +78,6 @@ export class BackendState {
     this.#open.clear();
     void this.#pool?.destroy().catch(() => {});
     this.#pool = undefined;
+    this.#upstreams?.close();
   }
 }

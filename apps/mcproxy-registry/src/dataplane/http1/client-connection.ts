@@ -1,0 +1,145 @@
+// An HTTP/1.1 client connection on an L7 route, after TLS: request heads are read from the
+// decrypted bytes, each request runs as an Http1Exchange, and the next one (pipelined or
+// keep-alive) is read when it is done. The proxy's own answers (400, 421, 431, 501, 505) are
+// short, say what was wrong, and close the connection.
+//
+// This replaces Node's http server on this path: the proxy only needs the framing, and reading
+// it from the bytes costs a fraction of building request/response objects and streams for each
+// request (see the README's benchmark).
+import type { TLSSocket } from "node:tls";
+import type { ProxyContext } from "../context.js";
+import type { LiveRoute } from "../live-route.js";
+import { type ExchangeOwner, Http1Exchange } from "./exchange.js";
+import { HeadError, parseRequestHead } from "./message-head.js";
+
+const CRLFCRLF = Buffer.from("\r\n\r\n");
+/** The request line and fields together may take this much (Node's and nginx's order of size). */
+const MAX_REQUEST_HEAD = 16 * 1024;
+
+const REASONS: Record<number, string> = {
+  400: "Bad Request",
+  408: "Request Timeout",
+  421: "Misdirected Request",
+  431: "Request Header Fields Too Large",
+  501: "Not Implemented",
+  505: "HTTP Version Not Supported",
+};
+
+export class Http1Connection implements ExchangeOwner {
+  /** Received bytes not yet given to an exchange: a partial head, or a pipelined request. */
+  #buffered: Buffer | undefined;
+  #exchange: Http1Exchange | undefined;
+  #closing = false;
+  readonly #clientAddress: string;
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    readonly socket: TLSSocket,
+    /** The socket's current route (looked up per request: it may be switched or removed). */
+    private readonly route: () => LiveRoute | undefined,
+  ) {
+    const address = socket.remoteAddress ?? "";
+    this.#clientAddress = address.startsWith("::ffff:") ? address.slice(7) : address;
+    socket.setNoDelay(true);
+    socket.setTimeout(ctx.options.idleTimeoutMs);
+    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    socket.on("drain", () => this.#exchange?.clientDrain());
+    socket.on("timeout", () => {
+      if (!this.#exchange) socket.destroy();
+    });
+    socket.on("end", () => {
+      // The client is done sending; an exchange in progress still gets its response out.
+      this.#closing = true;
+      if (!this.#exchange) socket.end();
+    });
+    socket.on("error", () => socket.destroy());
+    socket.on("close", () => {
+      this.#exchange?.clientClosed();
+      this.#exchange = undefined;
+    });
+  }
+
+  #onData(chunk: Buffer): void {
+    const exchange = this.#exchange;
+    if (exchange?.wantsRequestBody) {
+      const rest = exchange.requestData(chunk);
+      if (rest) this.#hold(rest);
+      return;
+    }
+    this.#hold(chunk);
+    if (!exchange) this.#next();
+  }
+
+  /** Keeps bytes for later; while an exchange runs, the socket is paused until it is done. */
+  #hold(chunk: Buffer): void {
+    this.#buffered = this.#buffered ? Buffer.concat([this.#buffered, chunk]) : chunk;
+    if (this.#exchange) this.socket.pause();
+  }
+
+  /** Reads the next request from the buffered bytes, if a whole head is there. */
+  #next(): void {
+    let buf = this.#buffered;
+    if (!buf) return;
+    // A client may send an empty line before a request (RFC 9112 section 2.2).
+    let start = 0;
+    while (buf[start] === 0x0d && buf[start + 1] === 0x0a) start += 2;
+    const end = buf.indexOf(CRLFCRLF, start);
+    if (end < 0) {
+      if (buf.length - start > MAX_REQUEST_HEAD) return void this.#refuse(431, "request head too large");
+      if (start > 0) this.#buffered = buf.subarray(start);
+      return;
+    }
+    if (end - start > MAX_REQUEST_HEAD) return void this.#refuse(431, "request head too large");
+    const text = buf.toString("latin1", start, end);
+    buf = buf.subarray(end + 4);
+    this.#buffered = undefined;
+    let head: ReturnType<typeof parseRequestHead>;
+    try {
+      head = parseRequestHead(text);
+    } catch (err) {
+      if (err instanceof HeadError) return void this.#refuse(err.status, err.message);
+      throw err;
+    }
+    const live = this.route();
+    if (live?.route.mode !== "l7")
+      return void this.#refuse(421, "misdirected request: no route for this name");
+    const exchange = new Http1Exchange(this.ctx, this, live, head, this.#clientAddress);
+    this.#exchange = exchange;
+    const rest = exchange.start(buf.length > 0 ? buf : undefined);
+    if (rest && this.#exchange === exchange) this.#hold(rest);
+  }
+
+  exchangeDone(closeClient: boolean): void {
+    this.#exchange = undefined;
+    if (closeClient || this.#closing) {
+      this.socket.end();
+      return;
+    }
+    if (this.#buffered) this.#next();
+    if (!this.#exchange) this.socket.resume();
+  }
+
+  exchangeTunnelled(): Buffer | undefined {
+    this.#exchange = undefined;
+    this.socket.removeAllListeners("data");
+    this.socket.removeAllListeners("end");
+    this.socket.removeAllListeners("timeout");
+    this.socket.setTimeout(0);
+    const rest = this.#buffered;
+    this.#buffered = undefined;
+    return rest;
+  }
+
+  /** Answers a request the proxy will not forward, and closes. */
+  #refuse(status: number, message: string): void {
+    this.ctx.logger.debug({ client: this.#clientAddress, status, err: message }, "request refused");
+    this.#buffered = undefined;
+    this.#closing = true;
+    const body = `${message}\n`;
+    this.socket.end(
+      `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
+        `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+      "latin1",
+    );
+  }
+}

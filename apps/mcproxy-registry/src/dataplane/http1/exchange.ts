@@ -1,0 +1,372 @@
+// One HTTP/1.1 request and its response between a client connection and a backend connection.
+// The request head is rewritten (hop-by-hop fields out, X-Forwarded-* in), bodies stream through
+// unchanged in both directions with backpressure, and their framing is followed so that the
+// backend connection can carry the next request. Interim 1xx responses are passed on; a 101
+// turns both connections into a tunnel (WebSocket).
+import type { TLSSocket } from "node:tls";
+import type { BackendState, Closable } from "../backend.js";
+import type { ProxyContext } from "../context.js";
+import type { LiveRoute } from "../live-route.js";
+import { backendFailure, type RouteMeters } from "../metrics.js";
+import { spliceBoth } from "../splice.js";
+import { BodyFraming } from "./body-framing.js";
+import { HeadError, parseResponseHead, type RequestHead, type ResponseHead } from "./message-head.js";
+import type { Upstream, UpstreamUser } from "./upstream-pool.js";
+
+const CRLFCRLF = Buffer.from("\r\n\r\n");
+/** A response head larger than this is a bad gateway. */
+const MAX_RESPONSE_HEAD = 64 * 1024;
+/** Safe to send twice: a request that failed on a pooled connection the backend had closed. */
+const RETRIABLE = new Set(["GET", "HEAD", "OPTIONS", "DELETE", "PUT"]);
+
+/** What the exchange needs from the client connection that started it. */
+export interface ExchangeOwner {
+  readonly socket: TLSSocket;
+  /** The exchange is over; `closeClient` when the connection cannot carry another request. */
+  exchangeDone(closeClient: boolean): void;
+  /**
+   * The exchange became a tunnel: the connection stops reading the socket as HTTP and returns
+   * the bytes it had received past the request (the first frames from the client), if any.
+   */
+  exchangeTunnelled(): Buffer | undefined;
+}
+
+export class Http1Exchange implements UpstreamUser, Closable {
+  readonly #startedAt = performance.now();
+  readonly #backend: BackendState;
+  readonly #meters: RouteMeters;
+  readonly #request: BodyFraming;
+  #upstream: Upstream | undefined;
+  #responseHead: ResponseHead | undefined;
+  #response: BodyFraming | undefined;
+  /** Response bytes before the head is complete. */
+  #pending: Buffer | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  /** The client was answered (a status line went out for the final response). */
+  #answered = false;
+  #finished = false;
+  #retried = false;
+  /** The response should close the client connection (decided with its head). */
+  #closeClient = false;
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    private readonly owner: ExchangeOwner,
+    live: LiveRoute,
+    private readonly head: RequestHead,
+    private readonly clientAddress: string,
+  ) {
+    this.#backend = live.pick();
+    this.#meters = ctx.metrics.forRoute(live.route.hostname);
+    this.#request = new BodyFraming(head.framing);
+  }
+
+  /** True while the request body is still coming from the client. */
+  get wantsRequestBody(): boolean {
+    return !this.#request.done && !this.#finished;
+  }
+
+  /**
+   * Sends the request head and the body bytes of `rest` (what followed the head in the client's
+   * data); returns what is left of `rest` after the body (the next pipelined request), if any.
+   */
+  start(rest: Buffer | undefined): Buffer | undefined {
+    this.#backend.track(this);
+    this.#timer = setTimeout(() => this.#timeout(), this.ctx.options.responseTimeoutMs);
+    this.#connect(this.head.upgrade !== undefined);
+    return rest && rest.length > 0 ? this.requestData(rest) : undefined;
+  }
+
+  #connect(fresh: boolean): void {
+    const upstream = this.#backend.upstreams.acquire(this, this.ctx.options.connectTimeoutMs, fresh);
+    this.#upstream = upstream;
+    upstream.socket.write(this.head.forward(this.clientAddress), "latin1");
+  }
+
+  /** Body bytes from the client; returns the bytes past the body's end, if any. */
+  requestData(chunk: Buffer): Buffer | undefined {
+    let end: number;
+    try {
+      end = this.#request.consume(chunk, 0);
+    } catch (err) {
+      this.#clientProtocolError((err as Error).message);
+      return undefined;
+    }
+    const upstream = this.#upstream;
+    if (end > 0 && upstream && !this.#finished) {
+      const body = end === chunk.length ? chunk : chunk.subarray(0, end);
+      if (!upstream.socket.write(body)) {
+        this.owner.socket.pause();
+        upstream.socket.once("drain", () => this.owner.socket.resume());
+      }
+    }
+    if (this.#request.done && this.#response?.done) this.#complete();
+    return end < chunk.length ? chunk.subarray(end) : undefined;
+  }
+
+  /** The client's socket drained: the backend may send more. */
+  clientDrain(): void {
+    this.#upstream?.socket.resume();
+  }
+
+  upstreamData(chunk: Buffer): void {
+    if (this.#finished) return;
+    if (this.#response) return void this.#responseBody(chunk, 0);
+    let buf = chunk;
+    if (this.#pending) {
+      buf = Buffer.concat([this.#pending, chunk]);
+      this.#pending = undefined;
+    }
+    let at = 0;
+    // Heads until the final (non-1xx) one; interim responses go to the client as they come.
+    while (at < buf.length) {
+      const end = buf.indexOf(CRLFCRLF, at);
+      if (end < 0) {
+        if (buf.length - at > MAX_RESPONSE_HEAD) {
+          return void this.#backendFailed(new HeadError(502, "backend response head too large"));
+        }
+        this.#pending = buf.subarray(at);
+        return;
+      }
+      let head: ResponseHead;
+      try {
+        head = parseResponseHead(buf.toString("latin1", at, end), this.head.method);
+      } catch (err) {
+        return void this.#backendFailed(err as HeadError);
+      }
+      const headStart = at;
+      at = end + 4;
+      if (head.status === 101 && this.head.upgrade !== undefined)
+        return void this.#tunnel(head, buf.subarray(at));
+      if (head.status < 200) {
+        if (head.status !== 101) this.owner.socket.write(head.forward(false), "latin1");
+        continue;
+      }
+      return void this.#startResponse(head, buf, headStart, at);
+    }
+  }
+
+  #startResponse(head: ResponseHead, buf: Buffer, headStart: number, bodyStart: number): void {
+    clearTimeout(this.#timer);
+    this.#responseHead = head;
+    const response = new BodyFraming(head.framing);
+    this.#response = response;
+    this.#answered = true;
+    this.#meters.answered(head.status, this.#startedAt);
+    // The client connection ends with this response when the client asked, or when the body runs
+    // until the backend closes (an early answer to a request still sending is handled at its end).
+    this.#closeClient = this.head.close || response.untilClose;
+    let end: number;
+    try {
+      end = response.consume(buf, bodyStart);
+    } catch (err) {
+      return void this.#backendFailed(new HeadError(502, (err as Error).message));
+    }
+    const client = this.owner.socket;
+    let ok: boolean;
+    if (head.unchanged && !this.#closeClient) {
+      // The common case: head and body go out as the backend sent them, in one write.
+      ok = client.write(headStart === 0 && end === buf.length ? buf : buf.subarray(headStart, end));
+    } else if (end > bodyStart) {
+      client.cork();
+      client.write(head.forward(this.#closeClient), "latin1");
+      ok = client.write(buf.subarray(bodyStart, end));
+      client.uncork();
+    } else {
+      ok = client.write(head.forward(this.#closeClient), "latin1");
+    }
+    if (!ok) this.#upstream?.socket.pause();
+    this.#afterBody(buf, end);
+  }
+
+  #responseBody(buf: Buffer, at: number): void {
+    const response = this.#response!;
+    let end: number;
+    try {
+      end = response.consume(buf, at);
+    } catch (err) {
+      return void this.#backendFailed(new HeadError(502, (err as Error).message));
+    }
+    if (end > at) {
+      const ok = this.owner.socket.write(at === 0 && end === buf.length ? buf : buf.subarray(at, end));
+      if (!ok) this.#upstream?.socket.pause();
+    }
+    this.#afterBody(buf, end);
+  }
+
+  #afterBody(buf: Buffer, end: number): void {
+    const response = this.#response!;
+    if (!response.done) return;
+    if (end < buf.length) {
+      // Bytes after the response: the backend broke framing; this connection is not reused.
+      this.#upstream?.discard();
+      this.#upstream = undefined;
+    }
+    if (!this.#request.done) {
+      // The backend answered before the request body was all sent (413, early error): the body's
+      // rest cannot be told from a next request, so both connections end with this exchange.
+      this.#closeClient = true;
+    }
+    this.#complete();
+  }
+
+  upstreamEnd(): void {
+    if (this.#finished) return;
+    const response = this.#response;
+    if (response?.untilClose) {
+      // A body delimited by the close: this is its end.
+      this.#upstream?.discard();
+      this.#upstream = undefined;
+      this.#closeClient = true;
+      return void this.#complete();
+    }
+    this.upstreamError(Object.assign(new Error("backend closed the connection"), { code: "ECONNRESET" }));
+  }
+
+  upstreamError(err: NodeJS.ErrnoException): void {
+    if (this.#finished) return;
+    const upstream = this.#upstream;
+    const nothingYet = !this.#answered && this.#pending === undefined;
+    if (
+      nothingYet &&
+      upstream?.reused &&
+      !this.#retried &&
+      this.head.framing.kind === "none" &&
+      RETRIABLE.has(this.head.method)
+    ) {
+      // A keep-alive connection the backend closed as we sent: once more on a new connection.
+      this.#retried = true;
+      upstream.discard();
+      this.#connect(true);
+      return;
+    }
+    this.#backendFailed(err);
+  }
+
+  #backendFailed(err: NodeJS.ErrnoException | HeadError): void {
+    if (this.#finished) return;
+    const route = this.#meters.route;
+    const reason = err instanceof HeadError ? "unreachable" : backendFailure(err);
+    this.ctx.metrics.backendErrors.inc({ route, reason });
+    this.ctx.logger.warn(
+      { route, backend: this.#backend.address, err: err.message },
+      "backend request failed",
+    );
+    this.#upstream?.discard();
+    this.#upstream = undefined;
+    if (this.#answered) {
+      // Part of the response went out: the client can only learn of the failure by the close.
+      this.#finish();
+      this.owner.socket.destroy();
+      return;
+    }
+    if (reason === "timeout") this.#reply(504, "gateway timeout: the backend did not answer in time\n");
+    else this.#reply(502, "bad gateway: the backend is unreachable\n");
+  }
+
+  #timeout(): void {
+    if (this.#finished || this.#answered) return;
+    this.#backendFailed(Object.assign(new Error("no response headers in time"), { code: "ETIMEDOUT" }));
+  }
+
+  #clientProtocolError(message: string): void {
+    this.ctx.logger.debug({ route: this.#meters.route, err: message }, "malformed request body");
+    this.#upstream?.discard();
+    this.#upstream = undefined;
+    if (this.#answered) {
+      this.#finish();
+      this.owner.socket.destroy();
+      return;
+    }
+    this.#reply(400, "bad request: malformed chunked body\n");
+  }
+
+  /** Answers the client ourselves (502/504/400) and ends the connection. */
+  #reply(status: number, body: string): void {
+    this.#answered = true;
+    this.#meters.answered(status, this.#startedAt);
+    const text = status === 504 ? "Gateway Timeout" : status === 400 ? "Bad Request" : "Bad Gateway";
+    this.owner.socket.write(
+      `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+      "latin1",
+    );
+    this.#finish();
+    this.owner.exchangeDone(true);
+  }
+
+  #complete(): void {
+    const upstream = this.#upstream;
+    this.#upstream = undefined;
+    const head = this.#responseHead;
+    if (upstream) {
+      if (head && !head.close && this.#request.done) upstream.release(head.keepAliveTimeout);
+      else upstream.discard();
+    }
+    this.#finish();
+    this.owner.exchangeDone(this.#closeClient);
+  }
+
+  #finish(): void {
+    this.#finished = true;
+    clearTimeout(this.#timer);
+    this.#backend.untrack(this);
+  }
+
+  #tunnel(head: ResponseHead, upstreamRest: Buffer): void {
+    const upstream = this.#upstream!;
+    this.#upstream = undefined;
+    clearTimeout(this.#timer);
+    this.#answered = true;
+    this.#meters.answered(101, this.#startedAt);
+    const client = this.owner.socket;
+    const socket = upstream.socket;
+    upstream.user = undefined;
+    socket.removeAllListeners("data");
+    socket.removeAllListeners("end");
+    socket.removeAllListeners("close");
+    socket.on("error", () => client.destroy());
+    client.write(head.forward(false), "latin1");
+    if (upstreamRest.length > 0) client.write(upstreamRest);
+    const clientRest = this.owner.exchangeTunnelled();
+    if (clientRest) socket.write(clientRest);
+    // Until both sides close, a drain or a route removal may have to cut the tunnel.
+    const pair: Closable = {
+      destroy() {
+        client.destroy();
+        socket.destroy();
+      },
+    };
+    this.#backend.untrack(this);
+    this.#finished = true;
+    this.#backend.track(pair);
+    let closed = 0;
+    const onClose = () => {
+      if (++closed === 2) this.#backend.untrack(pair);
+    };
+    client.once("close", () => {
+      socket.destroy();
+      onClose();
+    });
+    socket.once("close", () => {
+      client.destroy();
+      onClose();
+    });
+    spliceBoth(client, socket);
+  }
+
+  /** The client went away. */
+  clientClosed(): void {
+    if (this.#finished) return;
+    this.#upstream?.discard();
+    this.#upstream = undefined;
+    this.#finish();
+  }
+
+  /** Cut by a drain deadline or a route removal. */
+  destroy(): void {
+    this.#upstream?.discard();
+    this.#upstream = undefined;
+    this.#finish();
+    this.owner.socket.destroy();
+  }
+}

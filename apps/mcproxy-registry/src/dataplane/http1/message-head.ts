@@ -1,0 +1,339 @@
+// HTTP/1.1 message heads (RFC 9112): the request line or status line and the header fields, parsed
+// strictly from the bytes a peer sent, and rewritten for the next hop. Only what a proxy needs is
+// interpreted (framing, Connection, Host, Upgrade); every other field is copied through as it came.
+//
+// Strictness is the defence against request smuggling: a head this parser accepts has exactly one
+// reading of where its body ends. Anything ambiguous (CL and TE together, differing CLs, a coding
+// other than chunked, obs-fold, bare CR/LF, bytes that are not field characters) is refused.
+
+/** What went wrong, as the status the client gets and a line for the log. */
+export class HeadError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** How a message's body is delimited (RFC 9112 section 6.3). */
+export type Framing =
+  | { kind: "none" }
+  | { kind: "length"; length: number }
+  | { kind: "chunked" }
+  | { kind: "close" };
+
+const NONE: Framing = { kind: "none" };
+const CHUNKED: Framing = { kind: "chunked" };
+const CLOSE: Framing = { kind: "close" };
+
+/** Bytes no head may hold: controls other than HTAB, and CR or LF that are not a CRLF pair. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its job
+const BAD_BYTES = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+const NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e\x80-\xff]+) HTTP\/1\.([01])$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+const DIGITS = /^\d{1,15}$/;
+
+/**
+ * Fields that describe one connection, not the message (RFC 9110 section 7.6.1). Transfer-Encoding
+ * and Content-Length are kept: the proxy relays the body's framing unchanged.
+ */
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "upgrade",
+  "http2-settings",
+]);
+/** Set by the proxy itself; a client's own values are replaced (X-Forwarded-For is appended to). */
+const OURS = new Set(["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"]);
+
+interface Fields {
+  /** The kept field lines, each followed by CRLF, ready to be sent on. */
+  kept: string;
+  /** A field other than `Connection: keep-alive` was left out: the head has to be rebuilt. */
+  changed: boolean;
+  contentLength: number | undefined;
+  chunked: boolean;
+  /** Transfer-Encoding present (with chunked or without). */
+  transferEncoding: boolean;
+  close: boolean;
+  keepAlive: boolean;
+  upgrade: string | undefined;
+  connectionUpgrade: boolean;
+  host: string | undefined;
+  forwardedFor: string | undefined;
+  /** `Keep-Alive: timeout=N` from a backend, in seconds. */
+  keepAliveTimeout: number | undefined;
+}
+
+function isBlank(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/**
+ * Reads the field lines of `text` from `from` on (just past the start line's CRLF). `status` is
+ * what a bad head earns: 400 for a request (the client's fault), 502 for a response (the
+ * backend's); `who` names it in the message. The common case (nothing to leave out but
+ * `Connection: keep-alive`) costs no copy: the kept lines are a slice of `text`.
+ */
+function readFields(text: string, from: number, status: number, who: string): Fields {
+  const f: Fields = {
+    kept: "",
+    changed: false,
+    contentLength: undefined,
+    chunked: false,
+    transferEncoding: false,
+    close: false,
+    keepAlive: false,
+    upgrade: undefined,
+    connectionUpgrade: false,
+    host: undefined,
+    forwardedFor: undefined,
+    keepAliveTimeout: undefined,
+  };
+  let connectionTokens: string[] | undefined;
+  /** Kept lines before `keptFrom`, when something was left out. */
+  let kept: string | undefined;
+  let keptFrom = from;
+  let line = 1;
+  for (let pos = from; pos < text.length; ) {
+    line++;
+    let eol = text.indexOf("\r\n", pos);
+    if (eol < 0) eol = text.length;
+    const colon = text.indexOf(":", pos);
+    if (colon < 0 || colon > eol || !NAME.test(text.slice(pos, colon))) {
+      const c = text.charCodeAt(pos);
+      const what = isBlank(c) ? "a folded line" : "a malformed field line";
+      throw new HeadError(status, `${who} head has ${what} (line ${line})`);
+    }
+    let vs = colon + 1;
+    let ve = eol;
+    while (vs < ve && isBlank(text.charCodeAt(vs))) vs++;
+    while (ve > vs && isBlank(text.charCodeAt(ve - 1))) ve--;
+    const value = text.slice(vs, ve);
+    const name = text.slice(pos, colon).toLowerCase();
+    let drop = false;
+    switch (name) {
+      case "content-length": {
+        // A repeated Content-Length is allowed only with the same value (RFC 9110 section 8.6).
+        if (!DIGITS.test(value))
+          throw new HeadError(status, `${who} has an invalid Content-Length "${value}"`);
+        const length = Number(value);
+        if (f.contentLength !== undefined && f.contentLength !== length) {
+          throw new HeadError(status, `${who} has two different Content-Length fields`);
+        }
+        drop = f.contentLength !== undefined;
+        f.contentLength = length;
+        break;
+      }
+      case "transfer-encoding":
+        if (f.transferEncoding)
+          throw new HeadError(status, `${who} has more than one Transfer-Encoding field`);
+        f.transferEncoding = true;
+        // chunked must be the last (here: the only) coding; compression belongs in
+        // Content-Encoding, not in a transfer coding the proxy would have to remove.
+        f.chunked = value.toLowerCase() === "chunked";
+        if (!f.chunked && status === 400) {
+          throw new HeadError(501, `${who} uses Transfer-Encoding "${value}" (only chunked is supported)`);
+        }
+        break;
+      case "connection": {
+        const lower = value.toLowerCase();
+        drop = true;
+        if (lower === "keep-alive") {
+          f.keepAlive = true;
+          break; // the one hop-by-hop field that is as true of the next hop: no rebuild for it
+        }
+        f.changed = true;
+        for (const token of lower.split(",")) {
+          const t = token.trim();
+          if (t === "close") f.close = true;
+          else if (t === "keep-alive") f.keepAlive = true;
+          else if (t === "upgrade") f.connectionUpgrade = true;
+          else if (t !== "") {
+            connectionTokens ??= [];
+            connectionTokens.push(t);
+          }
+        }
+        break;
+      }
+      case "upgrade":
+        f.upgrade = value;
+        drop = true;
+        break;
+      case "keep-alive": {
+        const t = /timeout=(\d+)/i.exec(value);
+        if (t) f.keepAliveTimeout = Number(t[1]);
+        drop = true;
+        break;
+      }
+      case "host":
+        if (f.host !== undefined) throw new HeadError(status, `${who} has more than one Host field`);
+        f.host = value;
+        break;
+      case "x-forwarded-for":
+        f.forwardedFor = f.forwardedFor === undefined ? value : `${f.forwardedFor}, ${value}`;
+        drop = true;
+        break;
+      default:
+        drop = HOP_BY_HOP.has(name) || OURS.has(name);
+    }
+    if (drop) {
+      if (name !== "connection") f.changed = true;
+      kept = (kept ?? "") + text.slice(keptFrom, pos);
+      keptFrom = eol + 2;
+    }
+    pos = eol + 2;
+  }
+  const tail = keptFrom < text.length ? `${text.slice(keptFrom)}\r\n` : "";
+  f.kept = kept === undefined ? tail : kept + tail;
+  const bothLengths = f.contentLength !== undefined && f.transferEncoding;
+  if (bothLengths && status === 400)
+    throw new HeadError(400, `${who} has both Content-Length and Transfer-Encoding`);
+  if (bothLengths || connectionTokens) {
+    // Rare: a response with both (Transfer-Encoding wins, RFC 9112 section 6.3) loses its length;
+    // fields the Connection header names are hop-by-hop too.
+    const named = new Set(connectionTokens);
+    if (bothLengths) named.add("content-length");
+    f.kept = f.kept
+      .split("\r\n")
+      .filter((l) => l !== "" && !named.has(l.slice(0, l.indexOf(":")).toLowerCase()))
+      .map((l) => `${l}\r\n`)
+      .join("");
+    if (bothLengths) f.contentLength = undefined;
+    f.changed = true;
+  }
+  return f;
+}
+
+/** Splits off the start line; throws when the head holds bytes no head may. */
+function startLine(text: string, status: number, who: string): [string, number] {
+  if (BAD_BYTES.test(text))
+    throw new HeadError(status, `${who} head has a control character or a bare CR/LF`);
+  const eol = text.indexOf("\r\n");
+  return eol < 0 ? [text, text.length] : [text.slice(0, eol), eol + 2];
+}
+
+export interface RequestHead {
+  method: string;
+  target: string;
+  /** 1 for HTTP/1.1, 0 for HTTP/1.0. */
+  minor: number;
+  host: string;
+  framing: Framing;
+  /** The client wants the connection closed after this exchange. */
+  close: boolean;
+  /** The protocol asked for by `Connection: upgrade` + `Upgrade` (WebSocket), if any. */
+  upgrade: string | undefined;
+  /** The head to send to the backend, CRLF CRLF included. */
+  forward(clientAddress: string): string;
+}
+
+/** Parses a request head (`text`: the bytes before CRLF CRLF, as latin1). Throws HeadError. */
+export function parseRequestHead(text: string): RequestHead {
+  const [first, from] = startLine(text, 400, "request");
+  const m = REQUEST_LINE.exec(first);
+  if (!m) {
+    if (/^[!-~]+ [!-~]+ HTTP\/\d/.test(first)) throw new HeadError(505, "HTTP version not supported");
+    throw new HeadError(400, "malformed request line");
+  }
+  const method = m[1]!;
+  const target = m[2]!;
+  const minor = Number(m[3]);
+  const f = readFields(text, from, 400, "request");
+  if (minor === 1 && f.host === undefined) throw new HeadError(400, "HTTP/1.1 request without a Host field");
+  if (minor === 0 && f.transferEncoding) throw new HeadError(400, "HTTP/1.0 request with Transfer-Encoding");
+  const framing: Framing = f.chunked
+    ? CHUNKED
+    : f.contentLength
+      ? { kind: "length", length: f.contentLength }
+      : NONE;
+  const upgrade = minor === 1 && f.connectionUpgrade && f.upgrade !== undefined ? f.upgrade : undefined;
+  // HTTP/1.0 clients get one exchange per connection (the backend is asked in 1.0 too).
+  const close = minor === 0 || f.close;
+  const host = f.host ?? "";
+  return {
+    method,
+    target,
+    minor,
+    host,
+    framing,
+    close,
+    upgrade,
+    forward(clientAddress: string): string {
+      const xff = f.forwardedFor === undefined ? clientAddress : `${f.forwardedFor}, ${clientAddress}`;
+      // HTTP/1.0 clients cannot read chunked responses: ask the backend in 1.0 as well.
+      const version = minor === 1 ? "HTTP/1.1" : "HTTP/1.0";
+      const connection =
+        upgrade !== undefined
+          ? `connection: upgrade\r\nupgrade: ${upgrade}\r\n`
+          : minor === 0
+            ? "connection: close\r\n"
+            : "";
+      // The start line as it came when it can be (a slice, not a new string).
+      const line = minor === 1 ? first : `${method} ${target} ${version}`;
+      return (
+        `${line}\r\n${f.kept}${connection}` +
+        `x-forwarded-for: ${xff}\r\nx-forwarded-proto: https\r\nx-forwarded-host: ${host}\r\n\r\n`
+      );
+    },
+  };
+}
+
+export interface ResponseHead {
+  status: number;
+  framing: Framing;
+  /** The backend will close the connection after this response (it cannot be reused). */
+  close: boolean;
+  /** Seconds the backend keeps an idle connection open, when it says (`Keep-Alive: timeout=N`). */
+  keepAliveTimeout: number | undefined;
+  /**
+   * The backend's head can go to the client byte for byte (HTTP/1.1, nothing to leave out but
+   * `Connection: keep-alive`), unless the client connection is to be closed.
+   */
+  unchanged: boolean;
+  /** The head for the client, CRLF CRLF included; `close` adds `connection: close`. */
+  forward(close: boolean): string;
+}
+
+/**
+ * Parses a response head for a request with `method`. Throws HeadError(502): a backend that speaks
+ * malformed HTTP is a bad gateway.
+ */
+export function parseResponseHead(text: string, method: string): ResponseHead {
+  const [first, from] = startLine(text, 502, "response");
+  const m = STATUS_LINE.exec(first);
+  if (!m) throw new HeadError(502, "backend sent a malformed status line");
+  const minor = Number(m[1]);
+  const status = Number(m[2]);
+  const reason = m[3] ?? "";
+  const f = readFields(text, from, 502, "response");
+  let framing: Framing;
+  if (status < 200 || status === 204 || status === 304 || method === "HEAD") framing = NONE;
+  else if (f.chunked) framing = CHUNKED;
+  else if (f.transferEncoding) framing = CLOSE;
+  else if (f.contentLength !== undefined)
+    framing = f.contentLength === 0 ? NONE : { kind: "length", length: f.contentLength };
+  else framing = CLOSE;
+  const close = f.close || framing.kind === "close" || (minor === 0 && !f.keepAlive);
+  const upgraded = status === 101 && f.upgrade !== undefined;
+  return {
+    status,
+    framing,
+    close,
+    keepAliveTimeout: f.keepAliveTimeout,
+    unchanged: minor === 1 && !f.changed && !upgraded,
+    forward(closeClient: boolean): string {
+      const connection = upgraded
+        ? `connection: upgrade\r\nupgrade: ${f.upgrade}\r\n`
+        : closeClient
+          ? "connection: close\r\n"
+          : "";
+      return `HTTP/1.1 ${status} ${reason}\r\n${f.kept}${connection}\r\n`;
+    },
+  };
+}

@@ -1,0 +1,118 @@
+// Keep-alive HTTP/1.1 connections to one backend. A request takes an idle connection or opens a
+// new one (writes are queued by the socket until it connects); a finished exchange gives it back
+// unless the backend said it would close. No pipelining: one exchange per connection at a time, so
+// a slow response holds up nobody and a request that failed on a stale connection can be retried.
+import { connect, type Socket } from "node:net";
+
+/** The exchange a connection is serving: it gets the connection's events. */
+export interface UpstreamUser {
+  upstreamData(chunk: Buffer): void;
+  upstreamEnd(): void;
+  upstreamError(err: NodeJS.ErrnoException): void;
+}
+
+/** Idle connections kept per backend; more are closed when they come back. */
+const MAX_IDLE = 256;
+/** How long an idle connection is kept when the backend does not say (`Keep-Alive: timeout=N`). */
+const DEFAULT_KEEP_IDLE_MS = 4_000;
+
+export class Upstream {
+  readonly socket: Socket;
+  /** This connection carried an exchange before (a failure on it may be a stale keep-alive). */
+  reused = false;
+  connected = false;
+  user: UpstreamUser | undefined;
+  idleUntil = 0;
+  #connectTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly pool: UpstreamPool,
+    host: string,
+    port: number,
+    connectTimeoutMs: number,
+  ) {
+    const socket = connect({ host, port, noDelay: true });
+    this.socket = socket;
+    this.#connectTimer = setTimeout(() => {
+      socket.destroy(Object.assign(new Error("connect timeout"), { code: "ETIMEDOUT" }));
+    }, connectTimeoutMs);
+    socket.once("connect", () => {
+      this.connected = true;
+      clearTimeout(this.#connectTimer);
+    });
+    socket.on("data", (chunk: Buffer) => {
+      if (this.user) this.user.upstreamData(chunk);
+      else socket.destroy(); // bytes on an idle connection: the backend is confused, drop it
+    });
+    socket.on("end", () => this.user?.upstreamEnd());
+    socket.on("error", (err: NodeJS.ErrnoException) => {
+      clearTimeout(this.#connectTimer);
+      this.user?.upstreamError(err);
+    });
+    socket.on("close", () => {
+      clearTimeout(this.#connectTimer);
+      this.pool.forget(this);
+      // A close without an error or an end still leaves the exchange without its response.
+      this.user?.upstreamError(
+        Object.assign(new Error("backend closed the connection"), { code: "ECONNRESET" }),
+      );
+    });
+  }
+
+  /** The exchange is done with it and it can carry another; `keepSeconds` from the backend's hint. */
+  release(keepSeconds: number | undefined): void {
+    this.user = undefined;
+    this.reused = true;
+    this.pool.giveBack(this, keepSeconds);
+  }
+
+  /** The exchange is done with it and it cannot be reused. */
+  discard(): void {
+    this.user = undefined;
+    this.socket.destroy();
+  }
+}
+
+export class UpstreamPool {
+  readonly #idle: Upstream[] = [];
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+  ) {}
+
+  /** An idle connection still within its keep-alive time, or a new one. */
+  acquire(user: UpstreamUser, connectTimeoutMs: number, fresh = false): Upstream {
+    const now = Date.now();
+    let upstream: Upstream | undefined;
+    while (!fresh && upstream === undefined && this.#idle.length > 0) {
+      const idle = this.#idle.pop()!;
+      if (!idle.socket.destroyed && idle.idleUntil > now) upstream = idle;
+      else idle.socket.destroy();
+    }
+    upstream ??= new Upstream(this, this.host, this.port, connectTimeoutMs);
+    upstream.user = user;
+    return upstream;
+  }
+
+  giveBack(upstream: Upstream, keepSeconds: number | undefined): void {
+    if (upstream.socket.destroyed || this.#idle.length >= MAX_IDLE) return void upstream.socket.destroy();
+    // Give it back a second before the backend's own deadline, so that it never closes under us.
+    upstream.idleUntil =
+      Date.now() + (keepSeconds !== undefined ? Math.max(0, keepSeconds - 1) * 1000 : DEFAULT_KEEP_IDLE_MS);
+    this.#idle.push(upstream);
+  }
+
+  forget(upstream: Upstream): void {
+    const i = this.#idle.indexOf(upstream);
+    if (i >= 0) this.#idle.splice(i, 1);
+  }
+
+  get idleCount(): number {
+    return this.#idle.length;
+  }
+
+  close(): void {
+    for (const upstream of this.#idle.splice(0)) upstream.socket.destroy();
+  }
+}
