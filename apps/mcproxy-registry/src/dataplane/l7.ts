@@ -12,10 +12,12 @@ import { type TLSSocket, Server as TlsServer } from "node:tls";
 import type { ProxyContext } from "./context.js";
 import { forwardRequest } from "./http-forward.js";
 import { Http1Connection } from "./http1/client-connection.js";
+import { Deadlines } from "./http1/deadlines.js";
 
 export class L7Port {
   readonly #tls: TlsServer;
   readonly #h2: Http2Server;
+  readonly #deadlines = new Deadlines();
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -67,7 +69,7 @@ export class L7Port {
       this.#h2.emit("connection", socket);
       return;
     }
-    new Http1Connection(this.ctx, socket, () => this.#liveFor(socket));
+    new Http1Connection(this.ctx, socket, () => this.#liveFor(socket), this.#deadlines);
   }
 
   #liveFor(tls: TLSSocket | undefined) {
@@ -89,5 +91,6 @@ export class L7Port {
   close(): void {
     this.#tls.close();
     this.#h2.close();
+    this.#deadlines.close();
   }
 }

@@ -9,6 +9,7 @@
 import type { TLSSocket } from "node:tls";
 import type { ProxyContext } from "../context.js";
 import type { LiveRoute } from "../live-route.js";
+import type { Deadlines, HasDeadline } from "./deadlines.js";
 import { type ExchangeOwner, Http1Exchange } from "./exchange.js";
 import { HeadError, parseRequestHead } from "./message-head.js";
 
@@ -25,7 +26,13 @@ const REASONS: Record<number, string> = {
   505: "HTTP Version Not Supported",
 };
 
-export class Http1Connection implements ExchangeOwner {
+export class Http1Connection implements ExchangeOwner, HasDeadline {
+  /**
+   * Idle (and reading a head): the connection closes at the deadline, so a client has
+   * idle_timeout_ms to start and finish its next request head. Waiting for a response: the
+   * exchange answers 504 at it. Relaying a body: none.
+   */
+  deadline: number;
   /** Received bytes not yet given to an exchange: a partial head, or a pipelined request. */
   #buffered: Buffer | undefined;
   #exchange: Http1Exchange | undefined;
@@ -37,16 +44,15 @@ export class Http1Connection implements ExchangeOwner {
     readonly socket: TLSSocket,
     /** The socket's current route (looked up per request: it may be switched or removed). */
     private readonly route: () => LiveRoute | undefined,
+    private readonly deadlines: Deadlines,
   ) {
     const address = socket.remoteAddress ?? "";
     this.#clientAddress = address.startsWith("::ffff:") ? address.slice(7) : address;
     socket.setNoDelay(true);
-    socket.setTimeout(ctx.options.idleTimeoutMs);
+    this.deadline = performance.now() + ctx.options.idleTimeoutMs;
+    deadlines.add(this);
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("drain", () => this.#exchange?.clientDrain());
-    socket.on("timeout", () => {
-      if (!this.#exchange) socket.destroy();
-    });
     socket.on("end", () => {
       // The client is done sending; an exchange in progress still gets its response out.
       this.#closing = true;
@@ -54,6 +60,7 @@ export class Http1Connection implements ExchangeOwner {
     });
     socket.on("error", () => socket.destroy());
     socket.on("close", () => {
+      deadlines.delete(this);
       this.#exchange?.clientClosed();
       this.#exchange = undefined;
     });
@@ -109,8 +116,14 @@ export class Http1Connection implements ExchangeOwner {
     if (rest && this.#exchange === exchange) this.#hold(rest);
   }
 
+  expire(): void {
+    if (this.#exchange) this.#exchange.expire();
+    else this.socket.destroy();
+  }
+
   exchangeDone(closeClient: boolean): void {
     this.#exchange = undefined;
+    this.deadline = performance.now() + this.ctx.options.idleTimeoutMs;
     if (closeClient || this.#closing) {
       this.socket.end();
       return;
@@ -123,8 +136,7 @@ export class Http1Connection implements ExchangeOwner {
     this.#exchange = undefined;
     this.socket.removeAllListeners("data");
     this.socket.removeAllListeners("end");
-    this.socket.removeAllListeners("timeout");
-    this.socket.setTimeout(0);
+    this.deadlines.delete(this);
     const rest = this.#buffered;
     this.#buffered = undefined;
     return rest;

@@ -22,6 +22,8 @@ const RETRIABLE = new Set(["GET", "HEAD", "OPTIONS", "DELETE", "PUT"]);
 /** What the exchange needs from the client connection that started it. */
 export interface ExchangeOwner {
   readonly socket: TLSSocket;
+  /** When the exchange times out (performance.now()); the connection's sweep calls `expire`. */
+  deadline: number;
   /** The exchange is over; `closeClient` when the connection cannot carry another request. */
   exchangeDone(closeClient: boolean): void;
   /**
@@ -41,7 +43,6 @@ export class Http1Exchange implements UpstreamUser, Closable {
   #response: BodyFraming | undefined;
   /** Response bytes before the head is complete. */
   #pending: Buffer | undefined;
-  #timer: NodeJS.Timeout | undefined;
   /** The client was answered (a status line went out for the final response). */
   #answered = false;
   #finished = false;
@@ -72,7 +73,7 @@ export class Http1Exchange implements UpstreamUser, Closable {
    */
   start(rest: Buffer | undefined): Buffer | undefined {
     this.#backend.track(this);
-    this.#timer = setTimeout(() => this.#timeout(), this.ctx.options.responseTimeoutMs);
+    this.owner.deadline = this.#startedAt + this.ctx.options.responseTimeoutMs;
     this.#connect(this.head.upgrade !== undefined);
     return rest && rest.length > 0 ? this.requestData(rest) : undefined;
   }
@@ -147,7 +148,8 @@ export class Http1Exchange implements UpstreamUser, Closable {
   }
 
   #startResponse(head: ResponseHead, buf: Buffer, headStart: number, bodyStart: number): void {
-    clearTimeout(this.#timer);
+    // Bodies have no deadline: they take as long as they flow (a download, a stream of events).
+    this.owner.deadline = Number.POSITIVE_INFINITY;
     this.#responseHead = head;
     const response = new BodyFraming(head.framing);
     this.#response = response;
@@ -264,7 +266,8 @@ export class Http1Exchange implements UpstreamUser, Closable {
     else this.#reply(502, "bad gateway: the backend is unreachable\n");
   }
 
-  #timeout(): void {
+  /** The response deadline passed (called by the connection's sweep). */
+  expire(): void {
     if (this.#finished || this.#answered) return;
     this.#backendFailed(Object.assign(new Error("no response headers in time"), { code: "ETIMEDOUT" }));
   }
@@ -308,14 +311,12 @@ export class Http1Exchange implements UpstreamUser, Closable {
 
   #finish(): void {
     this.#finished = true;
-    clearTimeout(this.#timer);
     this.#backend.untrack(this);
   }
 
   #tunnel(head: ResponseHead, upstreamRest: Buffer): void {
     const upstream = this.#upstream!;
     this.#upstream = undefined;
-    clearTimeout(this.#timer);
     this.#answered = true;
     this.#meters.answered(101, this.#startedAt);
     const client = this.owner.socket;

@@ -27,9 +27,9 @@ const NONE: Framing = { kind: "none" };
 const CHUNKED: Framing = { kind: "chunked" };
 const CLOSE: Framing = { kind: "close" };
 
-/** Bytes no head may hold: controls other than HTAB, and CR or LF that are not a CRLF pair. */
+/** Bytes no head may hold: controls other than HTAB, CR and LF (those are checked by pairs). */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its job
-const BAD_BYTES = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 const NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e\x80-\xff]+) HTTP\/1\.([01])$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
@@ -210,10 +210,23 @@ function readFields(text: string, from: number, status: number, who: string): Fi
   return f;
 }
 
+/** True when every CR and LF in `text` is part of a CRLF pair. */
+function pairedLineEnds(text: string): boolean {
+  let cr = text.indexOf("\r");
+  let lf = text.indexOf("\n");
+  while (cr >= 0 || lf >= 0) {
+    if (lf !== cr + 1) return false;
+    cr = text.indexOf("\r", lf + 1);
+    lf = text.indexOf("\n", lf + 1);
+  }
+  return true;
+}
+
 /** Splits off the start line; throws when the head holds bytes no head may. */
 function startLine(text: string, status: number, who: string): [string, number] {
-  if (BAD_BYTES.test(text))
+  if (CONTROLS.test(text) || !pairedLineEnds(text)) {
     throw new HeadError(status, `${who} head has a control character or a bare CR/LF`);
+  }
   const eol = text.indexOf("\r\n");
   return eol < 0 ? [text, text.length] : [text.slice(0, eol), eol + 2];
 }

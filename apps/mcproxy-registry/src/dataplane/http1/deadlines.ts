@@ -1,0 +1,46 @@
+// Timeouts for many connections with one timer: each connection keeps a deadline (a number), and a
+// sweep every quarter second expires the ones past it. Setting a deadline per request is then an
+// assignment, where a Node timer per request (or socket.setTimeout, refreshed on every read and
+// write) costs a timer-list update each time. The price is a resolution of SWEEP_MS.
+
+export interface HasDeadline {
+  /** performance.now() after which `expire` is called; Infinity for none. */
+  deadline: number;
+  expire(): void;
+}
+
+const SWEEP_MS = 250;
+
+export class Deadlines {
+  readonly #items = new Set<HasDeadline>();
+  #timer: NodeJS.Timeout | undefined;
+
+  add(item: HasDeadline): void {
+    this.#items.add(item);
+    this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
+  }
+
+  delete(item: HasDeadline): void {
+    this.#items.delete(item);
+    if (this.#items.size === 0 && this.#timer) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #sweep(): void {
+    const now = performance.now();
+    for (const item of this.#items) {
+      if (item.deadline <= now) {
+        item.deadline = Number.POSITIVE_INFINITY;
+        item.expire();
+      }
+    }
+  }
+
+  close(): void {
+    this.#items.clear();
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
