@@ -46,7 +46,7 @@ http {
   ssl_session_tickets on;
   server { listen 127.0.0.1:18080 backlog=4096; keepalive_requests 100000;
     location / { return 200 "hello from the backend\n"; } }
-  server { listen 127.0.0.1:18443 ssl backlog=4096; keepalive_requests 100000;
+  server { listen 127.0.0.1:18443 ssl backlog=4096; keepalive_requests 100000; ssl_protocols TLSv1.2 TLSv1.3;
     ssl_certificate $W/localhost.pem; ssl_certificate_key $W/localhost.key;
     location / { return 200 "hello from the backend\n"; } }
 }
@@ -61,7 +61,7 @@ http {
   ssl_session_cache shared:SSL:10m;
   ssl_session_tickets on;
   upstream backend { server 127.0.0.1:18080; keepalive 64; }
-  server { listen 127.0.0.1:19442 ssl http2 backlog=4096; keepalive_requests 100000;
+  server { listen 127.0.0.1:19442 ssl http2 backlog=4096; keepalive_requests 100000; ssl_protocols TLSv1.2 TLSv1.3;
     ssl_certificate $W/localhost.pem; ssl_certificate_key $W/localhost.key;
     location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; } }

@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:net";
 import type { ProxyContext } from "./context.js";
 import { relayL4 } from "./l4.js";
 import { L7Port } from "./l7.js";
+import { SessionTickets } from "./session-tickets.js";
 import { sniffConnection } from "./sniff.js";
 
 interface Listener {
@@ -13,8 +14,11 @@ interface Listener {
 
 export class DataPlane {
   readonly #listeners = new Map<number, Listener>();
+  readonly #tickets: SessionTickets;
 
-  constructor(private readonly ctx: ProxyContext) {}
+  constructor(private readonly ctx: ProxyContext) {
+    this.#tickets = new SessionTickets(ctx.logger);
+  }
 
   /** Ports with an open listener. */
   get ports(): number[] {
@@ -24,7 +28,7 @@ export class DataPlane {
   /** Opens a listener for `port` unless one is open; a bind failure is thrown (EADDRINUSE…). */
   async open(port: number): Promise<void> {
     if (this.#listeners.has(port)) return;
-    const l7 = new L7Port(this.ctx, port);
+    const l7 = new L7Port(this.ctx, port, this.#tickets);
     // Half-open sockets: a client that is done sending may still be owed the backend's reply.
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (client) =>
       sniffConnection(this.ctx, port, client, {
@@ -63,5 +67,6 @@ export class DataPlane {
       l7.close();
     }
     this.#listeners.clear();
+    this.#tickets.close();
   }
 }
