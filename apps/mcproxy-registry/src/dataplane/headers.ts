@@ -20,8 +20,8 @@ const HOP_BY_HOP = new Set([
 
 export type HeaderMap = Record<string, string | string[]>;
 
-/** The end-to-end headers of a message; with `upgrade`, the Upgrade handshake's two are kept. */
-export function endToEnd(headers: IncomingHttpHeaders, upgrade?: string): HeaderMap {
+/** The end-to-end headers of a message. */
+export function endToEnd(headers: IncomingHttpHeaders): HeaderMap {
   const out: HeaderMap = {};
   // `Connection` may name more hop-by-hop headers; usually it is just "keep-alive" or absent.
   const listed = headers.connection?.toLowerCase();
@@ -32,20 +32,12 @@ export function endToEnd(headers: IncomingHttpHeaders, upgrade?: string): Header
     const value = headers[name];
     if (value !== undefined) out[name] = value;
   }
-  if (upgrade) {
-    out.connection = "upgrade";
-    out.upgrade = upgrade;
-  }
   return out;
 }
 
 /** The request's headers for the backend: end-to-end ones, Host, and X-Forwarded-*. */
-export function backendHeaders(
-  headers: IncomingHttpHeaders,
-  clientAddress: string | undefined,
-  upgrade?: string,
-): HeaderMap {
-  const out = endToEnd(headers, upgrade);
+export function backendHeaders(headers: IncomingHttpHeaders, clientAddress: string | undefined): HeaderMap {
+  const out = endToEnd(headers);
   const host = (headers[":authority"] as string | undefined) ?? headers.host ?? "";
   out.host = host;
   const prior = headers["x-forwarded-for"];

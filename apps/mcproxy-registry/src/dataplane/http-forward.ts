@@ -1,11 +1,14 @@
-// L7 forwarding of one request (HTTP/1.1 or HTTP/2 from the client) to a backend over its pool of
-// keep-alive HTTP/1.1 connections (undici), bodies streamed both ways with backpressure.
+// L7 forwarding of one HTTP/2 request to a backend over its pool of keep-alive HTTP/1.1
+// connections (undici), bodies streamed both ways with backpressure. HTTP/1.1 clients take the
+// faster path in http1/ (their framing is relayed as it is); HTTP/2 needs translating, which is
+// undici's job on the backend side and Node's http2 core API (streams, not the compatibility
+// request/response objects) on the client side.
 //
-// This is the hot path: one Exchange object per request is undici's handler, the backend's record
-// of what is open, and (through a symbol on the response) the target of the response's events, so
-// a request allocates no closures and no label objects.
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Http2ServerRequest } from "node:http2";
+// One Exchange object per request is undici's handler, the backend's record of what is open, and
+// (through a symbol on the stream) the target of the stream's events: a request allocates no
+// closures and no label objects.
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { BackendState, Closable } from "./backend.js";
 import type { ProxyContext } from "./context.js";
@@ -13,27 +16,18 @@ import { backendHeaders, endToEnd } from "./headers.js";
 import type { LiveRoute } from "./live-route.js";
 import { backendFailure, type RouteMeters } from "./metrics.js";
 
-type ClientRequestIn = Http2ServerRequest | IncomingMessage;
-// The HTTP/2 compatibility response has ServerResponse's shape (writeHead, write, end, events).
-type ClientResponse = ServerResponse & { [EXCHANGE]?: Exchange };
+type ClientStream = ServerHttp2Stream & { [EXCHANGE]?: Exchange };
 
 const EXCHANGE = Symbol("exchange");
 /** Safe to send twice: a request that failed on a pooled connection the backend had closed. */
 const RETRIABLE = new Set(["GET", "HEAD", "OPTIONS", "DELETE", "PUT"]);
 const STALE_CONNECTION = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE"]);
 
-function hasBody(req: ClientRequestIn): boolean {
-  const length = req.headers["content-length"];
-  if (length !== undefined) return length !== "0";
-  if ("stream" in req) return !req.stream.endAfterHeaders; // HTTP/2: END_STREAM on the HEADERS frame
-  return req.headers["transfer-encoding"] !== undefined;
-}
-
-// Module-level listeners: `this` is the response, its exchange hangs off it.
-function onClientClose(this: ClientResponse): void {
+// Module-level listeners: `this` is the stream, its exchange hangs off it.
+function onClientClose(this: ClientStream): void {
   this[EXCHANGE]?.clientClosed();
 }
-function onClientDrain(this: ClientResponse): void {
+function onClientDrain(this: ClientStream): void {
   this[EXCHANGE]?.drained();
 }
 
@@ -42,7 +36,7 @@ class Exchange implements Dispatcher.DispatchHandler, Closable {
   #controller: Dispatcher.DispatchController | undefined;
   /** Response headers went to the client (the backend's, or our 502/504). */
   #answered = false;
-  /** The client's response is complete or gone. */
+  /** The client's stream is complete or gone. */
   #finished = false;
   #retried = false;
 
@@ -51,13 +45,13 @@ class Exchange implements Dispatcher.DispatchHandler, Closable {
     private readonly meters: RouteMeters,
     private readonly backend: BackendState,
     private readonly options: Dispatcher.DispatchOptions,
-    private readonly res: ClientResponse,
+    private readonly stream: ClientStream,
   ) {}
 
   start(): void {
     this.backend.track(this);
-    this.res[EXCHANGE] = this;
-    this.res.once("close", onClientClose);
+    this.stream[EXCHANGE] = this;
+    this.stream.once("close", onClientClose);
     this.backend.pool(this.ctx.options.connectTimeoutMs).dispatch(this.options, this);
   }
 
@@ -71,25 +65,30 @@ class Exchange implements Dispatcher.DispatchHandler, Closable {
     status: number,
     headers: Record<string, string | string[] | undefined>,
   ): void {
+    if (this.#finished) return;
     this.#answered = true;
     this.meters.answered(status, this.#startedAt);
-    this.res.writeHead(status, endToEnd(headers));
+    const out = endToEnd(headers) as OutgoingHttpHeaders;
+    out[":status"] = status;
+    const bodyless = this.options.method === "HEAD" || status === 204 || status === 304;
+    this.stream.respond(out, bodyless ? { endStream: true } : undefined);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.res.write(chunk)) {
+    if (this.#finished || this.stream.destroyed) return;
+    if (!this.stream.write(chunk)) {
       controller.pause();
-      this.res.once("drain", onClientDrain);
+      this.stream.once("drain", onClientDrain);
     }
   }
 
   onResponseEnd(): void {
-    this.res.end();
+    if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
     if (this.#finished) return; // we aborted it: the client is gone
-    if (this.#answered) return void this.res.destroy();
+    if (this.#answered) return void this.stream.destroy();
     const code = (err as NodeJS.ErrnoException).code ?? "";
     const { method, body } = this.options;
     if (!this.#retried && STALE_CONNECTION.has(code) && body == null && RETRIABLE.has(method)) {
@@ -114,43 +113,50 @@ class Exchange implements Dispatcher.DispatchHandler, Closable {
 
   clientClosed(): void {
     this.#finished = true;
-    this.res[EXCHANGE] = undefined;
+    this.stream[EXCHANGE] = undefined;
     this.backend.untrack(this);
-    if (!this.res.writableFinished) this.#controller?.abort(new Error("client went away"));
+    if (!this.stream.writableFinished) this.#controller?.abort(new Error("client went away"));
   }
 
   /** Cut by a drain deadline or a route removal. */
   destroy(): void {
     this.#controller?.abort(new Error("route closed"));
-    this.res.destroy();
+    this.stream.destroy();
   }
 
   #reply(status: number, body: string): void {
     this.#answered = true;
     this.meters.answered(status, this.#startedAt);
-    if (this.res.headersSent) return void this.res.destroy();
-    this.res.writeHead(status, {
+    if (this.stream.headersSent || this.stream.destroyed) return void this.stream.destroy();
+    this.stream.respond({
+      ":status": status,
       "content-type": "text/plain; charset=utf-8",
       "content-length": body.length,
     });
-    this.res.end(body);
+    this.stream.end(body);
   }
 }
 
-export function forwardRequest(
+/** Forwards the request on `stream` (its `headers`, body streaming in) to one of the route's backends. */
+export function forwardStream(
   ctx: ProxyContext,
   live: LiveRoute,
-  req: ClientRequestIn,
-  res: ClientResponse,
+  stream: ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
   clientAddress: string | undefined,
 ): void {
+  const length = headers["content-length"];
+  const hasBody = length !== undefined ? length !== "0" : !stream.endAfterHeaders;
   const options: Dispatcher.DispatchOptions = {
-    path: req.url ?? "/",
-    method: req.method as Dispatcher.HttpMethod,
-    headers: backendHeaders(req.headers, clientAddress),
-    body: hasBody(req) ? req : null,
+    path: headers[":path"] ?? "/",
+    method: (headers[":method"] ?? "GET") as Dispatcher.HttpMethod,
+    headers: backendHeaders(headers, clientAddress),
+    // An iterator, not the stream itself: undici destroys a stream body when it is done with it,
+    // which for an HTTP/2 stream (a Duplex) would cut the response too. (undici's dispatch takes
+    // async iterables, as its documentation says; its type declaration lists streams only.)
+    body: hasBody ? (stream.iterator({ destroyOnReturn: false }) as unknown as Readable) : null,
     headersTimeout: ctx.options.responseTimeoutMs,
     bodyTimeout: 0,
   };
-  new Exchange(ctx, ctx.metrics.forRoute(live.route.hostname), live.pick(), options, res).start();
+  new Exchange(ctx, ctx.metrics.forRoute(live.route.hostname), live.pick(), options, stream).start();
 }

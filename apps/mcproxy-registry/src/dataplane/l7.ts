@@ -4,16 +4,22 @@
 // connections are read by our own Http1Connection (the fast path), HTTP/2 ones get a session of
 // Node's http2 server, whose requests are forwarded through undici.
 
-import type { ServerResponse } from "node:http";
-import type { Http2Server, Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { Http2Server, Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { createServer as createHttp2Server } from "node:http2";
 import type { Socket } from "node:net";
 import { type TLSSocket, Server as TlsServer } from "node:tls";
 import type { ProxyContext } from "./context.js";
-import { forwardRequest } from "./http-forward.js";
+import { forwardStream } from "./http-forward.js";
 import { Http1Connection } from "./http1/client-connection.js";
 import { Deadlines } from "./http1/deadlines.js";
 import type { SessionTickets } from "./session-tickets.js";
+
+const CLIENT = Symbol("client");
+interface ClientInfo {
+  /** The SNI name, lower-cased: the route is looked up by it per request. */
+  name: string;
+  address: string | undefined;
+}
 
 const CIPHERS = [
   "TLS_AES_128_GCM_SHA256",
@@ -63,7 +69,9 @@ export class L7Port {
       (socket: TLSSocket) => this.#onSecure(socket),
     );
     tickets.attach(this.#tls);
-    this.#h2 = createHttp2Server({}, (req, res) => this.#onRequest(req, res));
+    // The core API (a stream and its headers), not the compatibility request/response objects.
+    this.#h2 = createHttp2Server({});
+    this.#h2.on("stream", (stream, headers) => this.#onStream(stream, headers));
     this.#h2.setTimeout(ctx.options.idleTimeoutMs);
     this.#h2.on("sessionError", () => {});
     this.#tls.on("tlsClientError", (err, socket) => {
@@ -94,20 +102,24 @@ export class L7Port {
     new Http1Connection(this.ctx, socket, () => table.lookup(port, name), this.#deadlines);
   }
 
-  #liveFor(tls: TLSSocket | undefined) {
-    const name = tls?.servername;
-    return typeof name === "string" ? this.ctx.table.lookup(this.port, name.toLowerCase()) : undefined;
-  }
-
-  #onRequest(req: Http2ServerRequest, res: Http2ServerResponse) {
-    const tls = req.stream.session?.socket as TLSSocket | undefined;
-    const live = this.#liveFor(tls);
+  #onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    const session = stream.session as (Http2Session & { [CLIENT]?: ClientInfo }) | undefined;
+    if (!session) return;
+    let client = session[CLIENT];
+    if (!client) {
+      // Once per connection: the session's socket is a proxy object, slow to read per request.
+      const socket = session.socket as TLSSocket;
+      const name = typeof socket.servername === "string" ? socket.servername.toLowerCase() : "";
+      client = { name, address: socket.remoteAddress };
+      session[CLIENT] = client;
+    }
+    const live = this.ctx.table.lookup(this.port, client.name);
     if (live?.route.mode !== "l7") {
-      res.writeHead(421, { "content-type": "text/plain" });
-      res.end("misdirected request: no route for this name\n");
+      stream.respond({ ":status": 421, "content-type": "text/plain" });
+      stream.end("misdirected request: no route for this name\n");
       return;
     }
-    forwardRequest(this.ctx, live, req, res as unknown as ServerResponse, tls?.remoteAddress);
+    forwardStream(this.ctx, live, stream, headers, client.address);
   }
 
   close(): void {
