@@ -195,6 +195,24 @@ describe("L7 termination", () => {
     socket.destroy();
   });
 
+  it("resumes TLS 1.3 sessions connection after connection: each resumption brings a new ticket", async () => {
+    // A TLS 1.3 ticket is good for one resumption; a client that reconnects over and over
+    // resumes every time only if each resumed connection hands it a fresh ticket.
+    const request = "GET / HTTP/1.1\r\nhost: web.test\r\nconnection: close\r\n\r\n";
+    const base = ["-servername", "web.test", "-CAfile", pki.rootFile, "-tls1_3", "-ign_eof"];
+    let session = join(dir, "session-0.pem");
+    const first = await sClient(port, [...base, "-sess_out", session], request);
+    expect(first.out).toMatch(/^New, TLSv1\.3/m);
+    expect(first.out).toContain("Verify return code: 0 (ok)");
+    for (let i = 1; i <= 3; i++) {
+      const next = join(dir, `session-${i}.pem`);
+      const r = await sClient(port, [...base, "-sess_in", session, "-sess_out", next], request);
+      expect(r.out, `resumption ${i}`).toMatch(/^Reused, TLSv1\.3/m);
+      expect(r.out).toContain('"backend":"web"');
+      session = next;
+    }
+  });
+
   it("answers 502 when the backend refuses and 504 when it does not answer, with a short body", async () => {
     const dead = await curlVia(port, "dead.test", pki.rootFile, "/", "--http2");
     expect(dead.status).toBe(502);
