@@ -12,7 +12,7 @@ import { spliceBoth } from "./splice.js";
 export function relayL4(ctx: ProxyContext, client: Socket, hello: Buffer, live: LiveRoute): void {
   const { route } = live;
   const backend = live.pick();
-  const active = ctx.metrics.activeConnections.labels("l4");
+  const active = ctx.metrics.active("l4");
   active.inc();
   const upstream = connect({
     host: backend.host,

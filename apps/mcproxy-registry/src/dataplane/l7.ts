@@ -83,7 +83,7 @@ export class L7Port {
 
   /** Takes over a client socket whose ClientHello was read; `hello` is put back first. */
   accept(client: Socket, hello: Buffer): void {
-    const active = this.ctx.metrics.activeConnections.labels("l7");
+    const active = this.ctx.metrics.active("l7");
     active.inc();
     client.once("close", () => active.dec());
     client.unshift(hello);

@@ -94,6 +94,29 @@ export class ProxyMetrics {
   }
 
   readonly #meters = new Map<string, RouteMeters>();
+  readonly #active = new Map<string, Gauge.Internal<"mode">>();
+  readonly #connections = new Map<string, Counter.Internal>();
+
+  /** The open-connections gauge for `mode` (children kept: labels() allocates on every call). */
+  active(mode: "sniffing" | "l4" | "l7"): Gauge.Internal<"mode"> {
+    let gauge = this.#active.get(mode);
+    if (!gauge) {
+      gauge = this.activeConnections.labels(mode);
+      this.#active.set(mode, gauge);
+    }
+    return gauge;
+  }
+
+  /** Counts a routed connection. */
+  connected(port: number, route: string, mode: string): void {
+    const key = `${port} ${route} ${mode}`;
+    let counter = this.#connections.get(key);
+    if (!counter) {
+      counter = this.connections.labels(String(port), route, mode);
+      this.#connections.set(key, counter);
+    }
+    counter.inc();
+  }
 
   /** The request counters of the route `hostname` (kept: a handful of objects per route). */
   forRoute(hostname: string): RouteMeters {

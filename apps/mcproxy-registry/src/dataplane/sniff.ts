@@ -18,7 +18,7 @@ export function sniffConnection(
   client: Socket,
   handlers: { l4: RouteHandler; l7: RouteHandler },
 ): void {
-  const active = ctx.metrics.activeConnections.labels("sniffing");
+  const active = ctx.metrics.active("sniffing");
   active.inc();
   // Bytes so far, in a buffer that doubles as needed: a client dribbling one byte per segment
   // costs linear copying, not quadratic.
@@ -77,7 +77,7 @@ export function sniffConnection(
     finish();
     client.pause();
     const { route } = live;
-    ctx.metrics.connections.inc({ port, route: route.hostname, mode: route.mode });
+    ctx.metrics.connected(port, route.hostname, route.mode);
     (route.mode === "l4" ? handlers.l4 : handlers.l7)(client, buffered, live);
   };
   const timer = setTimeout(() => fail("timeout"), ctx.options.handshakeTimeoutMs);
