@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { type AddressInfo, createServer as createNetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect as tlsConnect, type TLSSocket } from "node:tls";
+import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from "node:tls";
 import { RouteMode } from "@mcp/proto/mcproxy/v1/route_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Backend, freePort, type ProxyProcess, run, startHttpBackend, startProxy } from "./harness.js";
@@ -23,8 +23,15 @@ let port: number;
 let echo: Backend;
 let raw: RawBackend;
 let stale: RawBackend;
+/** Backends of one test each: a bug that spoils a pooled backend connection stays in its test. */
+const isolated: { close(): Promise<void> }[] = [];
+let early: RawBackend;
+let pieces: RawBackend;
 
-/** "METHOD /path" of every request the echo backend received. */
+/** The size of /big: the last read of it from the backend is a large one (60 KiB). */
+const BIG = (1 << 20) + (60 << 10);
+
+/** "METHOD /path" of every request an echo backend received. */
 const echoSeen: string[] = [];
 
 /** What the echo backend answers by default: the request as it arrived. */
@@ -52,6 +59,9 @@ function echoHandler(req: IncomingMessage, res: ServerResponse): void {
     case "/stream":
       res.write("one\n");
       setTimeout(() => res.end("two\n"), 20);
+      return;
+    case "/big":
+      res.end(Buffer.alloc(BIG, 0x62));
       return;
     case "/head":
       res.setHeader("content-length", 11);
@@ -207,7 +217,10 @@ function parseResponses(data: Buffer, methods: string[], ended: boolean): Respon
 /** A TLS client connection to a route, writing raw bytes and reading whatever comes back. */
 class Client {
   data = Buffer.alloc(0);
+  /** The connection closed (both ways). */
   ended = false;
+  /** The proxy is done sending (it may still be reading). */
+  readEnded = false;
   readonly #waiters = new Set<() => void>();
 
   constructor(readonly socket: TLSSocket) {
@@ -216,14 +229,28 @@ class Client {
       for (const w of this.#waiters) w();
     });
     socket.on("error", () => {}); // a write into a connection the proxy closed: seen as the close
+    socket.on("end", () => {
+      this.readEnded = true;
+      for (const w of this.#waiters) w();
+    });
     socket.on("close", () => {
       this.ended = true;
       for (const w of this.#waiters) w();
     });
   }
 
-  static async open(hostname = "h1.test"): Promise<Client> {
-    const socket = tlsConnect({ port, host: "127.0.0.1", servername: hostname, ca, ALPNProtocols: ["http/1.1"] });
+  /** `halfOpen`: keep sending after the proxy has ended its side (Node's default is to end too). */
+  static async open(hostname = "h1.test", halfOpen = false): Promise<Client> {
+    // tls.connect hands allowHalfOpen to the TLSSocket, though ConnectionOptions does not list it.
+    const options: ConnectionOptions & { allowHalfOpen: boolean } = {
+      port,
+      host: "127.0.0.1",
+      servername: hostname,
+      ca,
+      ALPNProtocols: ["http/1.1"],
+      allowHalfOpen: halfOpen,
+    };
+    const socket = tlsConnect(options);
     await once(socket, "secureConnect");
     return new Client(socket);
   }
@@ -285,12 +312,42 @@ const get = (path: string, fields = "", host = "h1.test") =>
   `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${fields}\r\n`;
 const echoed = (r: Response) => JSON.parse(r.body) as Echoed;
 
-/** One request on a new connection; returns its response and whether the proxy closed after it. */
-async function once1(request: string, hostname = "h1.test", method = "GET") {
+/** One request on a new connection: its response, and the client to check the connection with. */
+async function roundTrip(request: string, hostname = "h1.test", method = "GET") {
   const client = await Client.open(hostname);
   client.send(request);
   const response = await client.response(method);
   return { response, client };
+}
+
+/** Waits for a plain request on a new connection: what was sent before has arrived by then. */
+async function settled(): Promise<void> {
+  const { response, client } = await roundTrip(get("/barrier"));
+  expect(response.status).toBe(200);
+  client.close();
+}
+
+/** The raw backend's answers, by path. */
+function rawAnswer(socket: Socket, path: string): void {
+  if (path === "/close-delimited") {
+    // Neither length nor chunking: the body ends with the connection.
+    socket.write("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nfirst line\n");
+    setTimeout(() => socket.end("second line\nlast line\n"), 20);
+  } else if (path === "/bad-status") {
+    socket.end("HTTP/1.1 2OO Fine\r\ncontent-length: 2\r\n\r\nok");
+  } else if (path.startsWith("/early")) {
+    // Answers at once and goes on reading (a lingering close): closing is the proxy's job.
+    socket.write(
+      "HTTP/1.1 413 Content Too Large\r\ncontent-type: text/plain\r\ncontent-length: 9\r\n" +
+        "connection: close\r\n\r\ntoo large",
+    );
+  } else if (path === "/in-two-pieces") {
+    // A long head cut in two, its rest arriving with the whole body: one piece of over 64 KiB.
+    socket.write(`HTTP/1.1 200 OK\r\nkeep-alive: timeout=30\r\nx-pad: ${"p".repeat(1000)}`);
+    setTimeout(() => socket.write(`\r\ncontent-length: 65000\r\n\r\n${"b".repeat(65000)}`), 20);
+  } else {
+    socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+  }
 }
 
 beforeAll(async () => {
@@ -299,45 +356,43 @@ beforeAll(async () => {
   mkdirSync(certDir);
   pki = createPki(join(dir, "pki"));
   ca = readFileSync(pki.rootFile);
-  for (const host of ["h1.test", "raw.test", "stale.test", "gone.test"]) pki.issue(host, certDir);
   echo = await startHttpBackend("echo", echoHandler);
-  raw = await startRawBackend((socket, path) => {
-    if (path === "/close-delimited") {
-      // Neither length nor chunking: the body ends with the connection.
-      socket.write("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n\r\nfirst line\n");
-      setTimeout(() => socket.end("second line\nlast line\n"), 20);
-    } else if (path === "/bad-status") {
-      socket.end("HTTP/1.1 2OO Fine\r\ncontent-length: 2\r\n\r\nok");
-    } else if (path.startsWith("/early")) {
-      // Answers at once and keeps reading (a lingering close): the proxy has to close.
-      socket.write(
-        "HTTP/1.1 413 Content Too Large\r\ncontent-type: text/plain\r\ncontent-length: 9\r\n" +
-          "connection: close\r\n\r\ntoo large",
-      );
-    } else {
-      socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
-    }
-  });
+  raw = await startRawBackend(rawAnswer);
+  early = await startRawBackend(rawAnswer);
+  pieces = await startRawBackend(rawAnswer);
   // Answers the first request on each connection with keep-alive, then closes the connection as
   // the second one arrives: the race every keep-alive client meets at the backend's idle timeout.
   stale = await startRawBackend((socket, _path, nth, conn) => {
     if (nth > 1) return void socket.destroy();
     const body = `connection ${conn}`;
     socket.write(
-      `HTTP/1.1 200 OK\r\nconnection: keep-alive\r\nkeep-alive: timeout=30\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+      "HTTP/1.1 200 OK\r\nconnection: keep-alive\r\nkeep-alive: timeout=30\r\n" +
+        `content-length: ${body.length}\r\n\r\n${body}`,
     );
   });
+  const own = async () => {
+    const backend = await startHttpBackend("own", echoHandler);
+    isolated.push(backend);
+    return backend.address;
+  };
+  const routes: [string, string][] = [
+    ["h1.test", echo.address],
+    ["raw.test", raw.address],
+    ["stale.test", stale.address],
+    ["gone.test", echo.address],
+    ["early.test", early.address],
+    ["pieces.test", pieces.address],
+    ["refusal.test", await own()],
+    ["connection.test", await own()],
+    ["download.test", await own()],
+  ];
+  for (const [host] of routes) pki.issue(host, certDir);
   proxy = await startProxy(join(dir, "proxy"), {
     certDir,
     extraConfig: "response_timeout_ms = 3000\nidle_timeout_ms = 1500",
   });
   port = await freePort();
-  for (const [hostname, address] of [
-    ["h1.test", echo.address],
-    ["raw.test", raw.address],
-    ["stale.test", stale.address],
-    ["gone.test", echo.address],
-  ] as const) {
+  for (const [hostname, address] of routes) {
     await proxy.client.addRoute({
       route: { listenerPort: port, hostname, mode: RouteMode.L7, backends: [{ address }], owner: "test" },
     });
@@ -346,9 +401,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy?.stop();
-  await echo?.close();
-  await raw?.close();
-  await stale?.close();
+  for (const backend of [echo, raw, early, pieces, stale, ...isolated]) await backend?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -377,13 +430,13 @@ describe("HTTP/1.1 framing through the proxy", () => {
     const seen = echoed(await client.response());
     expect(seen).toMatchObject({ body: "hello world", trailers: { "x-digest": "abc123" } });
     expect(seen.headers["transfer-encoding"]).toBe("chunked");
-    // The body's end was found: the next request on the connection is read as a request.
+    // The body's end was found: what follows on the connection is read as the next request.
     client.send(get("/after-chunked"));
     expect(echoed((await client.responses(2))[1]!).url).toBe("/after-chunked");
     client.close();
   });
 
-  it("relays a chunked response with its trailer complete, and the connection carries the next request", async () => {
+  it("relays a chunked response with its trailer complete, then the next request on the connection", async () => {
     const client = await Client.open();
     client.send(get("/chunked"));
     const r = await client.response();
@@ -417,14 +470,14 @@ describe("HTTP/1.1 framing through the proxy", () => {
   });
 
   it("answers an HTTP/1.0 request without chunked encoding and closes the connection", async () => {
-    const { response, client } = await once1("GET /stream HTTP/1.0\r\nHost: h1.test\r\n\r\n");
+    const { response, client } = await roundTrip("GET /stream HTTP/1.0\r\nHost: h1.test\r\n\r\n");
     await client.closed();
     expect(response.status).toBe(200);
     expect(response.headers["transfer-encoding"]).toBeUndefined();
     expect(parseResponses(client.data, ["GET"], true)[0]!.body).toBe("one\ntwo\n");
-    const seen = await once1("GET /version HTTP/1.0\r\n\r\n"); // no Host needed in 1.0
-    expect(echoed(seen.response).version).toBe("1.0");
-    await seen.client.closed();
+    const noHost = await roundTrip("GET /version HTTP/1.0\r\n\r\n"); // Host is optional in 1.0
+    expect(echoed(noHost.response).version).toBe("1.0");
+    await noHost.client.closed();
   });
 
   it("answers HEAD with the Content-Length and no body; the connection stays usable", async () => {
@@ -433,7 +486,7 @@ describe("HTTP/1.1 framing through the proxy", () => {
     const [head, next] = await client.responses(2, ["HEAD", "GET"]);
     expect(head!.status).toBe(200);
     expect(head!.headers["content-length"]).toBe("11");
-    // Had a body followed the HEAD response, it would be read as the next status line.
+    // Had a body followed the HEAD response, it would stand where the next status line is.
     expect(echoed(next!).url).toBe("/after-head");
     expect(client.ended).toBe(false);
     client.close();
@@ -459,5 +512,321 @@ describe("HTTP/1.1 framing through the proxy", () => {
     expect(r!.status).toBe(200);
     expect(r!.headers.connection).toBe("close");
     expect(r!.body).toBe("first line\nsecond line\nlast line\n");
+  });
+});
+
+describe("fields the proxy rewrites", () => {
+  it("appends to a client's X-Forwarded-For and replaces its X-Forwarded-Proto and -Host", async () => {
+    const fields =
+      "X-Forwarded-For: 10.1.1.1\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: evil.example\r\n";
+    const { response, client } = await roundTrip(get("/xff", fields));
+    expect(echoed(response).headers).toMatchObject({
+      "x-forwarded-for": "10.1.1.1, 127.0.0.1",
+      "x-forwarded-proto": "https",
+      "x-forwarded-host": "h1.test",
+    });
+    client.close();
+  });
+
+  it("drops hop-by-hop fields: those named in Connection, Keep-Alive, TE, Proxy-Connection", async () => {
+    const fields =
+      "Connection: keep-alive, x-foo\r\nX-Foo: secret\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\n" +
+      "Proxy-Connection: keep-alive\r\nX-Kept: yes\r\n";
+    const { response, client } = await roundTrip(get("/hop", fields));
+    const { headers } = echoed(response);
+    expect(headers["x-kept"]).toBe("yes");
+    for (const name of ["x-foo", "keep-alive", "te", "proxy-connection", "connection"])
+      expect(headers[name], name).toBeUndefined();
+    client.close();
+  });
+
+  // `Connection: content-length` makes the proxy drop the Content-Length line (a field Connection
+  // names is hop-by-hop) while it still frames the body by that length: the backend gets a POST
+  // without a body and reads the body as its next request.
+  it.fails("BUG: a Connection header naming Content-Length strips the framing the body relies on", async () => {
+    const inner = get("/smuggled-by-connection", "", "connection.test");
+    const { response, client } = await roundTrip(
+      "POST /conn-cl HTTP/1.1\r\nHost: connection.test\r\nConnection: content-length\r\n" +
+        `Content-Length: ${inner.length}\r\n\r\n${inner}`,
+      "connection.test",
+      "POST",
+    );
+    client.close();
+    await settled();
+    expect(echoSeen).not.toContain("GET /smuggled-by-connection");
+    // Refused, or forwarded with its body.
+    if (response.status !== 400) expect(echoed(response).bodyBytes).toBe(inner.length);
+  });
+});
+
+describe("requests the proxy refuses", () => {
+  const attempts: [string, number, string][] = [
+    ["Content-Length with Transfer-Encoding", 400, "Content-Length: 6\r\nTransfer-Encoding: chunked"],
+    ["two different Content-Lengths", 400, "Content-Length: 0\r\nContent-Length: 37"],
+    ["Transfer-Encoding: xchunked", 501, "Transfer-Encoding: xchunked"],
+    ["Transfer-Encoding: chunked, identity", 501, "Transfer-Encoding: chunked, identity"],
+    ["two Transfer-Encoding fields", 400, "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity"],
+    ["an obs-fold line", 400, "Transfer-Encoding: chunked\r\n identity"],
+    ["a bare LF line ending", 400, "X-A: b\nTransfer-Encoding: chunked"],
+    ["a NUL in a field", 400, "X-A: a\0b\r\nContent-Length: 0"],
+    ["a space before the colon", 400, "Transfer-Encoding : chunked"],
+  ];
+  it.each(attempts.map(([what, status, fields], i) => ({ what, status, fields, i })))(
+    "refuses $what with $status, closes, and forwards nothing",
+    async ({ status, fields, i }) => {
+      // What a backend reading the other framing would take for a second request follows.
+      const { response, client } = await roundTrip(
+        `POST /attempt-${i} HTTP/1.1\r\nHost: h1.test\r\n${fields}\r\n\r\n0\r\n\r\n${get(`/smuggled-${i}`)}`,
+      );
+      expect(response.status).toBe(status);
+      expect(response.headers.connection).toBe("close");
+      expect(response.body.length).toBeGreaterThan(5); // says what was wrong
+      await client.closed();
+      await settled();
+      expect(echoSeen.join("\n")).not.toMatch(new RegExp(`/attempt-${i}$|/smuggled-${i}$`, "m"));
+    },
+  );
+
+  it("refuses a 20 KiB head with 431 (a 15 KiB one passes)", async () => {
+    const ok = await roundTrip(get("/15k", `X-Big: ${"a".repeat(15 << 10)}\r\n`));
+    expect(ok.response.status).toBe(200);
+    ok.client.close();
+    const { response, client } = await roundTrip(get("/20k", `X-Big: ${"a".repeat(20 << 10)}\r\n`));
+    expect(response.status).toBe(431);
+    await client.closed();
+    expect(echoSeen).not.toContain("GET /20k");
+  });
+
+  it("refuses an HTTP/1.1 request without Host with 400", async () => {
+    const { response, client } = await roundTrip("GET /no-host HTTP/1.1\r\nX-A: b\r\n\r\n");
+    expect(response.status).toBe(400);
+    expect(response.body).toMatch(/Host/);
+    await client.closed();
+  });
+
+  it.each(["HTTP/2.0", "HTTP/1.2"])("refuses a %s request line with 505", async (version) => {
+    const { response, client } = await roundTrip(`GET /v ${version}\r\nHost: h1.test\r\n\r\n`);
+    expect(response.status).toBe(505);
+    await client.closed();
+  });
+
+  it("answers 421 on a kept-alive connection whose route was removed", async () => {
+    const client = await Client.open("gone.test");
+    client.send(get("/before", "", "gone.test"));
+    expect((await client.response()).status).toBe(200);
+    const { routes } = await proxy.client.listRoutes({ hostname: "gone.test" });
+    await proxy.client.removeRoute({ id: routes[0]!.id, owner: "test" });
+    client.send(get("/after-removal", "", "gone.test"));
+    expect((await client.responses(2))[1]!.status).toBe(421);
+    await client.closed();
+    expect(echoSeen).not.toContain("GET /after-removal");
+  });
+
+  // The proxy ends its side of the connection (socket.end) but goes on reading it: what the client
+  // sends next is parsed as a new request and forwarded, and its answer is lost.
+  it.fails("BUG: after a refusal, the proxy still reads the connection and forwards the next request", async () => {
+    const client = await Client.open("refusal.test", true);
+    client.send("GET /refused HTTP/1.1\r\nX-A: b\r\n\r\n");
+    expect((await client.response()).status).toBe(400);
+    await client.until("the proxy's end", () => client.readEnded || undefined);
+    client.send(get("/after-refusal", "", "refusal.test"));
+    await settled();
+    client.close();
+    expect(echoSeen).not.toContain("GET /after-refusal");
+  });
+});
+
+describe("backends that misbehave", () => {
+  it("retries a GET once when the backend closes the kept-alive connection as it arrives", async () => {
+    const first = await roundTrip(get("/stale-1", "", "stale.test"), "stale.test");
+    expect(first.response.body).toBe("connection 1");
+    first.client.close();
+    const second = await roundTrip(get("/stale-2", "", "stale.test"), "stale.test");
+    expect(second.response.status).toBe(200);
+    expect(second.response.body).toBe("connection 2");
+    // Sent on the kept connection (which closed), then once more on a new one.
+    expect(stale.seen.filter((s) => s === "GET /stale-2")).toHaveLength(2);
+    second.client.close();
+  });
+
+  it("does not send a POST with a body twice when the kept-alive connection closed: 502", async () => {
+    const { response, client } = await roundTrip(
+      "POST /stale-post HTTP/1.1\r\nHost: stale.test\r\nContent-Length: 4\r\n\r\nbody",
+      "stale.test",
+    );
+    expect(response.status).toBe(502);
+    expect(response.body).toMatch(/^bad gateway/);
+    expect(stale.seen.filter((s) => s === "POST /stale-post")).toHaveLength(1);
+    await client.closed();
+  });
+
+  it("relays a 413 the backend sends while a large POST is still coming, then closes", async () => {
+    const client = await Client.open("raw.test");
+    client.send(`POST /early HTTP/1.1\r\nHost: raw.test\r\nContent-Length: ${64 << 20}\r\n\r\n`);
+    // Body until the proxy closes: it stops taking it once the answer is out.
+    const piece = Buffer.alloc(64 << 10, 0x61);
+    let sent = 0;
+    const pump = () => {
+      while (!client.ended && sent < 64 << 20 && client.socket.write(piece)) sent += piece.length;
+    };
+    client.socket.on("drain", pump);
+    pump();
+    const r = await client.response("POST");
+    expect(r.status).toBe(413);
+    expect(r.body).toBe("too large");
+    await client.closed();
+    expect(sent).toBeLessThan(64 << 20);
+    expect(raw.seen.filter((s) => s.includes("/early"))).toEqual(["POST /early"]);
+  });
+
+  // Same cause as after a refusal: the exchange closes both connections because the body's rest
+  // cannot be told from a next request, but the proxy goes on reading that rest as requests.
+  it.fails("BUG: after an early answer, the rest of the request body is forwarded as a request", async () => {
+    const client = await Client.open("early.test", true);
+    client.send("POST /early-2 HTTP/1.1\r\nHost: early.test\r\nContent-Length: 100000\r\n\r\nabc");
+    expect((await client.response("POST")).status).toBe(413);
+    await client.until("the proxy's end", () => client.readEnded || undefined);
+    client.send(get("/early-smuggled", "", "early.test")); // body bytes of POST /early-2 still
+    await settled();
+    client.close();
+    expect(early.seen).not.toContain("GET /early-smuggled");
+  });
+
+  it("answers 502 to a malformed status line from the backend", async () => {
+    const { response, client } = await roundTrip(get("/bad-status", "", "raw.test"), "raw.test");
+    expect(response.status).toBe(502);
+    expect(response.body).toMatch(/^bad gateway/);
+    await client.closed();
+  });
+
+  it("relays an Upgrade the backend declines (200, not 101) as a normal response", async () => {
+    const client = await Client.open();
+    client.send(get("/ws-declined", "Upgrade: websocket\r\nConnection: Upgrade\r\n"));
+    const r = await client.response();
+    expect(r.status).toBe(200);
+    expect(echoed(r)).toMatchObject({
+      url: "/ws-declined",
+      headers: { upgrade: "websocket", connection: "upgrade" },
+    });
+    client.send(get("/after-declined"));
+    expect(echoed((await client.responses(2))[1]!).url).toBe("/after-declined");
+    client.close();
+  });
+
+  it("streams 1 MiB to a client that reads slowly (backpressure), complete", async () => {
+    const client = await Client.open("download.test");
+    client.send(get("/big", "", "download.test"));
+    // One TLS record every 2 ms: the proxy's writes back up and it has to pause the backend.
+    client.socket.pause();
+    const timer = setInterval(() => {
+      client.socket.once("data", () => client.socket.pause());
+      client.socket.resume();
+    }, 2);
+    const big = await client.response().finally(() => clearInterval(timer));
+    expect(big.body).toBe("b".repeat(BIG));
+    client.close();
+  });
+
+  // When the proxy's last write of a response returns false (the client is slow, or the write went
+  // out corked), the exchange pauses the backend connection and then #complete gives it back to the
+  // pool still paused: the next request on it never reads its answer and gets 504. With a slow
+  // client this happens now and then; a response whose head and body reach the proxy as one piece
+  // over 64 KiB (written corked) makes it happen every time.
+  it.fails("BUG: a backend connection paused by backpressure goes back to the pool paused (next request 504)", async () => {
+    const first = await roundTrip(get("/in-two-pieces", "", "pieces.test"), "pieces.test");
+    expect(first.response.body).toBe("b".repeat(65000));
+    first.client.close();
+    const next = await roundTrip(get("/next", "", "pieces.test"), "pieces.test");
+    next.client.close();
+    expect(next.response.status).toBe(200);
+  });
+});
+
+/** A small seeded generator (mulberry32): a failing case can be made again. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** 300 inputs: random bytes, and random bytes and field-like lines after a valid request line. */
+function garbage(): { input: Buffer; halfClose: boolean }[] {
+  const rnd = random(20261122);
+  const int = (n: number) => Math.floor(rnd() * n);
+  const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
+  const printable = (n: number) =>
+    Array.from({ length: n }, () => String.fromCharCode(32 + int(95))).join("");
+  return Array.from({ length: 300 }, (_, i) => {
+    const line = `${["GET", "POST", "HEAD", "PUT"][i % 4]} /garbage-${i} HTTP/1.1\r\n`;
+    const parts: (string | Buffer)[] = [];
+    switch (i % 5) {
+      case 0:
+        parts.push(bytes(1 + int(3000)));
+        break;
+      case 1:
+        parts.push(line, bytes(int(2000)));
+        break;
+      case 2: // field-like lines (no Host), sometimes a stray byte after them
+        parts.push(line);
+        for (let n = int(8); n > 0; n--) parts.push(`${printable(1 + int(12))}: ${printable(int(40))}\r\n`);
+        if (rnd() < 0.5) parts.push(bytes(1 + int(4)));
+        break;
+      case 3:
+        parts.push(bytes(int(1000)), "\r\n\r\n");
+        break;
+      default: // past the head limit
+        parts.push(line, printable((16 << 10) + int(4 << 10)));
+    }
+    if (i % 5 !== 4 && rnd() < 0.5) parts.push("\r\n\r\n");
+    const input = Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p, "latin1") : p)));
+    return { input, halfClose: rnd() < 0.3 };
+  });
+}
+
+describe("garbage", () => {
+  it("answers random bytes over TLS with a refusal or a close, never a hang, and forwards none", async () => {
+    const cases = garbage();
+    const problems: string[] = [];
+    const refusals = new Set([400, 431, 501, 505]);
+    let next = 0;
+    const worker = async () => {
+      while (next < cases.length) {
+        const { input, halfClose } = cases[next++]!;
+        const client = await Client.open();
+        client.send(input);
+        if (halfClose) client.socket.end();
+        try {
+          // A refusal closes at once; a head never finished, at the idle timeout (1.5 s).
+          await client.closed(4_000);
+          const statuses = parseResponses(client.data, [], true).map((r) => r.status);
+          if (statuses.some((s) => !refusals.has(s))) problems.push(`statuses ${statuses}`);
+        } catch (err) {
+          problems.push(`${(err as Error).message.slice(0, 200)} for ${input.toString("hex").slice(0, 120)}`);
+          client.close();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 50 }, worker));
+    expect(problems).toEqual([]);
+    expect(echoSeen.filter((s) => s.includes("/garbage-"))).toEqual([]);
+  });
+});
+
+describe("afterwards", () => {
+  it("still serves a plain request on a new connection (the process survived all of the above)", async () => {
+    // The process from the start: it never exited, so nothing restarted it either.
+    expect(proxy.app.child.exitCode).toBeNull();
+    const { response, client } = await roundTrip(get("/survived"));
+    expect(echoed(response).url).toBe("/survived");
+    client.close();
+    const { stdout } = await run("curl", [
+      ...["-sS", "--http1.1", "--cacert", pki.rootFile, "--resolve", `h1.test:${port}:127.0.0.1`],
+      `https://h1.test:${port}/curl-survived`,
+    ]);
+    expect((JSON.parse(stdout) as Echoed).url).toBe("/curl-survived");
   });
 });
