@@ -23,12 +23,13 @@ let port: number;
 let echo: Backend;
 let raw: RawBackend;
 let stale: RawBackend;
-/** Backends of one test each: a bug that spoils a pooled backend connection stays in its test. */
-const isolated: { close(): Promise<void> }[] = [];
+// Backends only one test uses (early.test, pieces.test, and refusal.test, connection.test and
+// download.test in `isolated`): a bug that spoils a pooled backend connection stays in its test.
 let early: RawBackend;
 let pieces: RawBackend;
+const isolated: Backend[] = [];
 
-/** The size of /big: the last read of it from the backend is a large one (60 KiB). */
+/** The size of /big: enough for a slow reader to back the proxy's writes up. */
 const BIG = (1 << 20) + (60 << 10);
 
 /** "METHOD /path" of every request an echo backend received. */
