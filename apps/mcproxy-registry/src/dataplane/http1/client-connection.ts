@@ -37,6 +37,8 @@ export class Http1Connection implements ExchangeOwner, HasDeadline {
   #buffered: Buffer | undefined;
   #exchange: Http1Exchange | undefined;
   #closing = false;
+  /** No more requests on this connection: what arrives now is discarded. */
+  #done = false;
   readonly #clientAddress: string;
 
   constructor(
@@ -67,6 +69,7 @@ export class Http1Connection implements ExchangeOwner, HasDeadline {
   }
 
   #onData(chunk: Buffer): void {
+    if (this.#done) return;
     const exchange = this.#exchange;
     if (exchange?.wantsRequestBody) {
       const rest = exchange.requestData(chunk);
@@ -124,10 +127,7 @@ export class Http1Connection implements ExchangeOwner, HasDeadline {
   exchangeDone(closeClient: boolean): void {
     this.#exchange = undefined;
     this.deadline = performance.now() + this.ctx.options.idleTimeoutMs;
-    if (closeClient || this.#closing) {
-      this.socket.end();
-      return;
-    }
+    if (closeClient || this.#closing) return void this.#end();
     if (this.#buffered) this.#next();
     if (!this.#exchange) this.socket.resume();
   }
@@ -142,16 +142,25 @@ export class Http1Connection implements ExchangeOwner, HasDeadline {
     return rest;
   }
 
+  /**
+   * Ends the connection: nothing more is read as a request (bytes after a refused or early-answered
+   * request could be a body posing as the next request), what the client still sends is drained.
+   */
+  #end(last?: string): void {
+    this.#done = true;
+    this.#buffered = undefined;
+    if (last === undefined) this.socket.end();
+    else this.socket.end(last, "latin1");
+    this.socket.resume();
+  }
+
   /** Answers a request the proxy will not forward, and closes. */
   #refuse(status: number, message: string): void {
     this.ctx.logger.debug({ client: this.#clientAddress, status, err: message }, "request refused");
-    this.#buffered = undefined;
-    this.#closing = true;
     const body = `${message}\n`;
-    this.socket.end(
+    this.#end(
       `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
         `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
-      "latin1",
     );
   }
 }

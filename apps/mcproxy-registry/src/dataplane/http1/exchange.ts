@@ -73,7 +73,7 @@ export class Http1Exchange implements UpstreamUser, Closable {
    */
   start(rest: Buffer | undefined): Buffer | undefined {
     this.#backend.track(this);
-    this.owner.deadline = this.#startedAt + this.ctx.options.responseTimeoutMs;
+    this.#armDeadline();
     this.#connect(this.head.upgrade !== undefined);
     return rest && rest.length > 0 ? this.requestData(rest) : undefined;
   }
@@ -82,6 +82,17 @@ export class Http1Exchange implements UpstreamUser, Closable {
     const upstream = this.#backend.upstreams.acquire(this, this.ctx.options.connectTimeoutMs, fresh);
     this.#upstream = upstream;
     upstream.socket.write(this.head.forward(this.clientAddress), "latin1");
+  }
+
+  /**
+   * While the request body comes in, the client has idle_timeout_ms between pieces; once it is all
+   * sent, the backend has response_timeout_ms to answer (an upload may take longer than that).
+   */
+  #armDeadline(): void {
+    if (this.#answered) return;
+    const { options } = this.ctx;
+    this.owner.deadline =
+      performance.now() + (this.#request.done ? options.responseTimeoutMs : options.idleTimeoutMs);
   }
 
   /** Body bytes from the client; returns the bytes past the body's end, if any. */
@@ -93,6 +104,7 @@ export class Http1Exchange implements UpstreamUser, Closable {
       this.#clientProtocolError((err as Error).message);
       return undefined;
     }
+    this.#armDeadline();
     const upstream = this.#upstream;
     if (end > 0 && upstream && !this.#finished) {
       const body = end === chunk.length ? chunk : chunk.subarray(0, end);
@@ -155,9 +167,10 @@ export class Http1Exchange implements UpstreamUser, Closable {
     this.#response = response;
     this.#answered = true;
     this.#meters.answered(head.status, this.#startedAt);
-    // The client connection ends with this response when the client asked, or when the body runs
-    // until the backend closes (an early answer to a request still sending is handled at its end).
-    this.#closeClient = this.head.close || response.untilClose;
+    // The client connection ends with this response when the client asked, when the body runs
+    // until the backend closes, or when the backend answers before the request body is all in
+    // (413…): the rest of that body cannot be told from a next request.
+    this.#closeClient = this.head.close || response.untilClose || !this.#request.done;
     let end: number;
     try {
       end = response.consume(buf, bodyStart);
@@ -266,9 +279,18 @@ export class Http1Exchange implements UpstreamUser, Closable {
     else this.#reply(502, "bad gateway: the backend is unreachable\n");
   }
 
-  /** The response deadline passed (called by the connection's sweep). */
+  /** A deadline passed (called by the connection's sweep). */
   expire(): void {
     if (this.#finished || this.#answered) return;
+    if (!this.#request.done) {
+      // The client stopped sending its body: nothing to answer it with that it would read.
+      this.ctx.logger.debug({ route: this.#meters.route }, "client stalled sending a request body");
+      this.#upstream?.discard();
+      this.#upstream = undefined;
+      this.#finish();
+      this.owner.socket.destroy();
+      return;
+    }
     this.#backendFailed(Object.assign(new Error("no response headers in time"), { code: "ETIMEDOUT" }));
   }
 

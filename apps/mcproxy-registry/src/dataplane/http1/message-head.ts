@@ -48,6 +48,12 @@ const HOP_BY_HOP = new Set([
   "upgrade",
   "http2-settings",
 ]);
+/**
+ * Fields a `Connection` header cannot make hop-by-hop: the framing the proxy reads the body by, and
+ * Host. Dropping them would hand the next hop a different message than the one relayed (a body
+ * read as the next request: smuggling), so such a token is ignored.
+ */
+const NEVER_HOP_BY_HOP = new Set(["content-length", "transfer-encoding", "host"]);
 /** Set by the proxy itself; a client's own values are replaced (X-Forwarded-For is appended to). */
 const OURS = new Set(["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"]);
 
@@ -154,7 +160,7 @@ function readFields(text: string, from: number, status: number, who: string): Fi
           if (t === "close") f.close = true;
           else if (t === "keep-alive") f.keepAlive = true;
           else if (t === "upgrade") f.connectionUpgrade = true;
-          else if (t !== "") {
+          else if (t !== "" && !NEVER_HOP_BY_HOP.has(t)) {
             connectionTokens ??= [];
             connectionTokens.push(t);
           }
@@ -251,7 +257,9 @@ export function parseRequestHead(text: string): RequestHead {
   const [first, from] = startLine(text, 400, "request");
   const m = REQUEST_LINE.exec(first);
   if (!m) {
-    if (/^[!-~]+ [!-~]+ HTTP\/\d/.test(first)) throw new HeadError(505, "HTTP version not supported");
+    if (/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [\x21-\x7e\x80-\xff]+ HTTP\/\d+\.\d+$/.test(first)) {
+      throw new HeadError(505, "HTTP version not supported");
+    }
     throw new HeadError(400, "malformed request line");
   }
   const method = m[1]!;

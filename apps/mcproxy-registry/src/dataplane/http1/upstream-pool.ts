@@ -62,6 +62,9 @@ export class Upstream {
   /** The exchange is done with it and it can carry another; `keepSeconds` from the backend's hint. */
   release(keepSeconds: number | undefined): void {
     this.user = undefined;
+    // Backpressure from the last response may have paused it; an idle connection must read (to
+    // see the backend close it, and to answer the next request).
+    this.socket.resume();
     this.reused = true;
     this.pool.giveBack(this, keepSeconds);
   }
