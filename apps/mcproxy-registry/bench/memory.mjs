@@ -109,7 +109,8 @@ writeFileSync(
 const proxy = spawn(
   process.execPath,
   [
-    ...(process.env.PROXY_NODE_FLAGS?.split(" ").filter(Boolean) ?? []),
+    // The flags mc-proxy ships with (its shebang, unit and image), unless PROXY_NODE_FLAGS says.
+    ...(process.env.PROXY_NODE_FLAGS ?? "--max-semi-space-size=8").split(" ").filter(Boolean),
     MAIN,
     "--config",
     join(dir, "mcproxy.toml"),

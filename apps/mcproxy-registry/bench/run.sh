@@ -120,7 +120,7 @@ bootstrap_file = "$W/mcp/routes.toml"
 level = "warn"
 CONF
 # shellcheck disable=SC2086
-$SERVE "$NODE" ${NODE_PROF:-} "$APP/dist/main.js" --config "$W/mcp/mcproxy.toml" & PIDS+=($!); MCP=$!
+$SERVE "$NODE" --max-semi-space-size=8 ${NODE_PROF:-} "$APP/dist/main.js" --config "$W/mcp/mcproxy.toml" & PIDS+=($!); MCP=$!
 
 for _ in $(seq 100); do curl -sk https://localhost:19452/ >/dev/null 2>&1 && curl -sk https://localhost:19441/ >/dev/null 2>&1 \
   && curl -sk https://localhost:19442/ >/dev/null 2>&1 && break; sleep 0.1; done
