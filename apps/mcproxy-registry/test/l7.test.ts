@@ -137,6 +137,19 @@ describe("L7 termination", () => {
     }
     const v = await curlVia(port, "web.test", pki.rootFile, "/", "--http2", "-i");
     expect(v.body).toMatch(/^HTTP\/2 200/);
+    // Requests by route and code, and each closed connection's bytes on the wire (TLS included:
+    // more than the bodies).
+    expect(
+      await proxy.metric("mcproxy_http_requests_total", { route: "web.test", code: "200" }),
+    ).toBeGreaterThanOrEqual(3);
+    const out = await eventually(async () => {
+      const bytes = await proxy.metric("mcproxy_bytes_total", { route: "web.test", direction: "out" });
+      return bytes > 3 * 300 ? bytes : undefined;
+    });
+    expect(out).toBeGreaterThan(3 * 300);
+    expect(await proxy.metric("mcproxy_bytes_total", { route: "web.test", direction: "in" })).toBeGreaterThan(
+      300,
+    );
   });
 
   it("streams request and response bodies", async () => {

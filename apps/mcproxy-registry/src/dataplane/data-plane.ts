@@ -33,7 +33,7 @@ export class DataPlane {
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (client) =>
       sniffConnection(this.ctx, port, client, {
         l4: (socket, hello, live) => relayL4(this.ctx, socket, hello, live),
-        l7: (socket, hello) => l7.accept(socket, hello),
+        l7: (socket, hello, live) => l7.accept(socket, hello, live.route.hostname),
       }),
     );
     server.on("error", (err) => this.ctx.logger.error({ port, err: err.message }, "listener failed"));

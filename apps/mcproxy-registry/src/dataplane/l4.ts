@@ -69,8 +69,7 @@ export function relayL4(ctx: ProxyContext, client: Socket, hello: Buffer, live: 
     if (++closed < 2) return;
     active.dec();
     backend.untrack(pair);
-    ctx.metrics.bytes.inc({ route: route.hostname, direction: "in" }, client.bytesRead);
-    ctx.metrics.bytes.inc({ route: route.hostname, direction: "out" }, client.bytesWritten);
+    ctx.metrics.countBytes(route.hostname, client.bytesRead, client.bytesWritten);
   };
   client.once("close", () => {
     upstream.destroy();

@@ -81,11 +81,15 @@ export class L7Port {
     });
   }
 
-  /** Takes over a client socket whose ClientHello was read; `hello` is put back first. */
-  accept(client: Socket, hello: Buffer): void {
-    const active = this.ctx.metrics.active("l7");
+  /** Takes over a client socket whose ClientHello was read for `route`; `hello` is put back first. */
+  accept(client: Socket, hello: Buffer, route: string): void {
+    const { metrics } = this.ctx;
+    const active = metrics.active("l7");
     active.inc();
-    client.once("close", () => active.dec());
+    client.once("close", () => {
+      active.dec();
+      metrics.countBytes(route, client.bytesRead, client.bytesWritten);
+    });
     client.unshift(hello);
     this.#tls.emit("connection", client);
   }

@@ -74,7 +74,7 @@ export class ProxyMetrics {
     });
     this.bytes = new Counter({
       name: "mcproxy_bytes_total",
-      help: "Bytes relayed, by route hostname and direction (in: from clients, out: to clients)",
+      help: "Bytes on the wire with clients (TLS included), by route hostname and direction (in: from clients, out: to clients)",
       labelNames: ["route", "direction"] as const,
       registers,
     });
@@ -105,6 +105,19 @@ export class ProxyMetrics {
       this.#active.set(mode, gauge);
     }
     return gauge;
+  }
+
+  readonly #bytes = new Map<string, [Counter.Internal, Counter.Internal]>();
+
+  /** Counts a closed connection's bytes on the wire (in: from the client, out: to it). */
+  countBytes(route: string, received: number, sent: number): void {
+    let pair = this.#bytes.get(route);
+    if (!pair) {
+      pair = [this.bytes.labels(route, "in"), this.bytes.labels(route, "out")];
+      this.#bytes.set(route, pair);
+    }
+    pair[0].inc(received);
+    pair[1].inc(sent);
   }
 
   /** Counts a routed connection. */
