@@ -248,7 +248,11 @@ export class Platform {
       case "mcproxy-registry":
         return {
           command: node,
-          args: ["--max-semi-space-size=8", "apps/mcproxy-registry/dist/main.js", ...config("mcproxy/mcproxy-registry.toml")],
+          args: [
+            "--max-semi-space-size=8",
+            "apps/mcproxy-registry/dist/main.js",
+            ...config("mcproxy/mcproxy-registry.toml"),
+          ],
           ready: `http://127.0.0.1:${this.ports.mcproxy}/readyz`,
         };
       case "mcp-agent":
