@@ -1,8 +1,6 @@
 // One backend of a live route: its address, the connections (L4) or requests (L7) it carries, and
-// its keep-alive HTTP/1.1 connections (L7): our own pool for HTTP/1.1 clients, whose framing is
-// relayed as it is, and undici's for HTTP/2 clients, whose requests it translates. Draining closes
+// its keep-alive HTTP/1.1 connections (L7, for HTTP/1.1 and HTTP/2 clients alike). Draining closes
 // what is left at the deadline.
-import { Pool } from "undici";
 import type { Backend } from "../routes/types.js";
 import { parseBackendAddress } from "../routes/validate.js";
 import { UpstreamPool } from "./http1/upstream-pool.js";
@@ -18,7 +16,6 @@ export class BackendState {
   readonly port: number;
   readonly weight: number;
   readonly #open = new Set<Closable>();
-  #pool: Pool | undefined;
   #upstreams: UpstreamPool | undefined;
   #onIdle: (() => void) | undefined;
 
@@ -30,26 +27,10 @@ export class BackendState {
     this.port = port;
   }
 
-  /** Keep-alive connections for HTTP/1.1 clients' requests (created on first use). */
+  /** Keep-alive connections for L7 requests (created on first use). */
   get upstreams(): UpstreamPool {
     this.#upstreams ??= new UpstreamPool(this.host, this.port);
     return this.#upstreams;
-  }
-
-  /**
-   * The keep-alive pool for HTTP/2 clients' requests (created on first use): undici keeps up to 256 connections
-   * to the backend, one request at a time on each (no pipelining: a slow response would hold up
-   * the requests queued behind it, and a non-idempotent request could not be retried safely).
-   */
-  pool(connectTimeoutMs: number): Pool {
-    this.#pool ??= new Pool(`http://${this.address}`, {
-      connections: 256,
-      pipelining: 1,
-      connect: { timeout: connectTimeoutMs, noDelay: true },
-      // Bodies stream as long as they flow; the response deadline applies to the headers only.
-      bodyTimeout: 0,
-    });
-    return this.#pool;
   }
 
   get openCount(): number {
@@ -76,8 +57,6 @@ export class BackendState {
     this.#onIdle = undefined;
     for (const item of [...this.#open]) item.destroy();
     this.#open.clear();
-    void this.#pool?.destroy().catch(() => {});
-    this.#pool = undefined;
     this.#upstreams?.close();
   }
 }

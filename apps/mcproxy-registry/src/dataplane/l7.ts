@@ -1,24 +1,24 @@
 // L7 termination for one listener port: a TLS server that never listens itself; sniffConnection
 // hands it sockets whose ClientHello is put back. The SNI callback picks the hostname's current
 // certificate, so a renewal is used by the next handshake. ALPN offers h2 and http/1.1: HTTP/1.1
-// connections are read by our own Http1Connection (the fast path), HTTP/2 ones get a session of
-// Node's http2 server, whose requests are forwarded through undici.
+// connections are read by our own Http1Connection, HTTP/2 ones get a session of Node's http2
+// server whose streams are StreamExchanges; both reach backends over the same raw keep-alive pool.
 
 import type { Http2Server, Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { createServer as createHttp2Server } from "node:http2";
 import type { Socket } from "node:net";
 import { type TLSSocket, Server as TlsServer } from "node:tls";
 import type { ProxyContext } from "./context.js";
-import { forwardStream } from "./http-forward.js";
 import { Http1Connection } from "./http1/client-connection.js";
 import { Deadlines } from "./http1/deadlines.js";
+import { StreamExchange } from "./http2/stream-exchange.js";
 import type { SessionTickets } from "./session-tickets.js";
 
 const CLIENT = Symbol("client");
 interface ClientInfo {
   /** The SNI name, lower-cased: the route is looked up by it per request. */
   name: string;
-  address: string | undefined;
+  address: string;
 }
 
 const CIPHERS = [
@@ -114,7 +114,8 @@ export class L7Port {
       // Once per connection: the session's socket is a proxy object, slow to read per request.
       const socket = session.socket as TLSSocket;
       const name = typeof socket.servername === "string" ? socket.servername.toLowerCase() : "";
-      client = { name, address: socket.remoteAddress };
+      const address = socket.remoteAddress ?? "";
+      client = { name, address: address.startsWith("::ffff:") ? address.slice(7) : address };
       session[CLIENT] = client;
     }
     const live = this.ctx.table.lookup(this.port, client.name);
@@ -123,7 +124,7 @@ export class L7Port {
       stream.end("misdirected request: no route for this name\n");
       return;
     }
-    forwardStream(this.ctx, live, stream, headers, client.address);
+    new StreamExchange(this.ctx, live, stream, headers, client.address).start();
   }
 
   close(): void {

@@ -142,18 +142,15 @@ export class ProxyMetrics {
   }
 }
 
-/** Maps a socket (or undici) error to a metric reason. */
+/** Maps a socket error to a metric reason. */
 export function backendFailure(err: NodeJS.ErrnoException): BackendFailure {
   switch (err.code) {
     case "ECONNREFUSED":
       return "refused";
     case "ETIMEDOUT":
-    case "UND_ERR_CONNECT_TIMEOUT":
-    case "UND_ERR_HEADERS_TIMEOUT":
       return "timeout";
     case "ECONNRESET":
     case "EPIPE":
-    case "UND_ERR_SOCKET":
       return "reset";
     default:
       return "unreachable";

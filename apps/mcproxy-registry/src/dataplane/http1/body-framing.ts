@@ -48,11 +48,13 @@ export class BodyFraming {
   /**
    * Consumes body bytes of `buf` from `start`; returns the index just past the body's last byte in
    * `buf` (buf.length when all of it is body). Throws a message for people on malformed chunking.
+   * `content`, when given, gets the body's content without the chunked framing (HTTP/2 clients).
    */
-  consume(buf: Buffer, start: number): number {
+  consume(buf: Buffer, start: number, content?: (data: Buffer) => void): number {
     if (this.done) return start;
     if (this.#untilClose) {
       this.seen += buf.length - start;
+      if (content && start < buf.length) content(buf.subarray(start));
       return buf.length;
     }
     if (!this.#chunked) {
@@ -60,20 +62,22 @@ export class BodyFraming {
       this.#remaining -= take;
       this.seen += take;
       if (this.#remaining === 0) this.done = true;
+      if (content && take > 0) content(buf.subarray(start, start + take));
       return start + take;
     }
-    const end = this.#chunk(buf, start);
+    const end = this.#chunk(buf, start, content);
     this.seen += end - start;
     return end;
   }
 
-  #chunk(buf: Buffer, start: number): number {
+  #chunk(buf: Buffer, start: number, content: ((data: Buffer) => void) | undefined): number {
     let i = start;
     while (i < buf.length) {
       switch (this.#state) {
         case Chunk.Data: {
           const take = Math.min(this.#remaining, buf.length - i);
           this.#remaining -= take;
+          if (content && take > 0) content(buf.subarray(i, i + take));
           i += take;
           if (this.#remaining === 0) this.#state = Chunk.DataCR;
           continue;

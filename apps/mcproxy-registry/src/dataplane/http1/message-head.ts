@@ -319,6 +319,12 @@ export interface ResponseHead {
   unchanged: boolean;
   /** The head for the client, CRLF CRLF included; `close` adds `connection: close`. */
   forward(close: boolean): string;
+  /**
+   * The end-to-end fields as an object for an HTTP/2 response: names lower-cased, repeated fields
+   * joined with ", " (Set-Cookie kept as a list), Transfer-Encoding left out (HTTP/2 frames bodies
+   * itself).
+   */
+  fields(): Record<string, string | string[]>;
 }
 
 /**
@@ -355,6 +361,21 @@ export function parseResponseHead(text: string, method: string): ResponseHead {
           ? "connection: close\r\n"
           : "";
       return `HTTP/1.1 ${status} ${reason}\r\n${f.kept}${connection}\r\n`;
+    },
+    fields() {
+      const out: Record<string, string | string[]> = {};
+      for (const line of f.kept.split("\r\n")) {
+        const colon = line.indexOf(":");
+        if (colon <= 0) continue;
+        const name = line.slice(0, colon).toLowerCase();
+        if (name === "transfer-encoding") continue;
+        const value = line.slice(colon + 1).trim();
+        const prior = out[name];
+        if (name === "set-cookie")
+          out[name] = prior === undefined ? [value] : [...(prior as string[]), value];
+        else out[name] = prior === undefined ? value : `${prior as string}, ${value}`;
+      }
+      return out;
     },
   };
 }

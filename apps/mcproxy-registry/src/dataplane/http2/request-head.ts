@@ -1,0 +1,44 @@
+// An HTTP/2 request's headers as the HTTP/1.1 request head the backend gets: pseudo-headers become
+// the request line and Host, what describes one connection is left out, X-Forwarded-* is set.
+// (nghttp2 has already refused field values with CR, LF or NUL, so values go out as they are.)
+import type { IncomingHttpHeaders } from "node:http2";
+
+/** Connection-specific fields (HTTP/2 forbids most anyway), Host (from :authority) and ours. */
+const LEAVE_OUT = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "http2-settings",
+  // The HTTP/2 client is not waiting for a 100 Continue from us: the body follows anyway.
+  "expect",
+  "host",
+  "x-forwarded-for",
+  "x-forwarded-proto",
+  "x-forwarded-host",
+]);
+
+/**
+ * The head, CRLF CRLF included. `chunked`: the request has a body of unknown length, sent in the
+ * chunked coding.
+ */
+export function requestHead(headers: IncomingHttpHeaders, clientAddress: string, chunked: boolean): string {
+  const method = headers[":method"] ?? "GET";
+  const path = headers[":path"] ?? "/";
+  const authority = headers[":authority"] ?? headers.host ?? "";
+  let head = `${method} ${path} HTTP/1.1\r\nhost: ${authority}\r\n`;
+  for (const name in headers) {
+    if (name.charCodeAt(0) === 58 /* ":" pseudo-header */ || LEAVE_OUT.has(name)) continue;
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) head += `${name}: ${v}\r\n`;
+    else head += `${name}: ${value}\r\n`;
+  }
+  if (chunked) head += "transfer-encoding: chunked\r\n";
+  const prior = headers["x-forwarded-for"];
+  const forwardedFor = prior ? `${prior}, ${clientAddress}` : clientAddress;
+  return `${head}x-forwarded-for: ${forwardedFor}\r\nx-forwarded-proto: https\r\nx-forwarded-host: ${authority}\r\n\r\n`;
+}

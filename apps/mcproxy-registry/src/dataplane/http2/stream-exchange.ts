@@ -1,0 +1,288 @@
+// One HTTP/2 request (a stream of a client's session) forwarded to a backend over the same raw
+// keep-alive HTTP/1.1 connections as HTTP/1.1 clients use (http1/upstream-pool.ts). The request
+// becomes an HTTP/1.1 head (request-head.ts) and its body is sent as it comes (chunked when its
+// length is unknown); the response head is parsed by the same strict parser, its fields become the
+// stream's headers and its body's content (framing removed) the stream's data, with backpressure
+// both ways.
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import type { BackendState, Closable } from "../backend.js";
+import type { ProxyContext } from "../context.js";
+import { BodyFraming } from "../http1/body-framing.js";
+import { HeadError, parseResponseHead, type ResponseHead } from "../http1/message-head.js";
+import type { Upstream, UpstreamUser } from "../http1/upstream-pool.js";
+import type { LiveRoute } from "../live-route.js";
+import { backendFailure, type RouteMeters } from "../metrics.js";
+import { requestHead } from "./request-head.js";
+
+const CRLFCRLF = Buffer.from("\r\n\r\n");
+const MAX_RESPONSE_HEAD = 64 * 1024;
+/** Safe to send twice: a request that failed on a pooled connection the backend had closed. */
+const RETRIABLE = new Set(["GET", "HEAD", "OPTIONS", "DELETE", "PUT"]);
+const LAST_CHUNK = "0\r\n\r\n";
+
+export class StreamExchange implements UpstreamUser, Closable {
+  readonly #startedAt = performance.now();
+  readonly #backend: BackendState;
+  readonly #meters: RouteMeters;
+  readonly #method: string;
+  readonly #head: string;
+  readonly #chunked: boolean;
+  readonly #hasBody: boolean;
+  #requestDone: boolean;
+  #upstream: Upstream | undefined;
+  #pending: Buffer | undefined;
+  #responseHead: ResponseHead | undefined;
+  #response: BodyFraming | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #answered = false;
+  #finished = false;
+  #retried = false;
+  /** The response's content, written to the stream (one function per exchange, not per chunk). */
+  readonly #content = (data: Buffer) => {
+    if (!this.stream.write(data)) {
+      this.#upstream?.socket.pause();
+      this.stream.once("drain", () => this.#upstream?.socket.resume());
+    }
+  };
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    live: LiveRoute,
+    private readonly stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    clientAddress: string,
+  ) {
+    this.#backend = live.pick();
+    this.#meters = ctx.metrics.forRoute(live.route.hostname);
+    this.#method = headers[":method"] ?? "GET";
+    const length = headers["content-length"];
+    const hasBody = length !== undefined ? length !== "0" : !stream.endAfterHeaders;
+    this.#hasBody = hasBody;
+    this.#chunked = hasBody && length === undefined;
+    this.#requestDone = !hasBody;
+    this.#head = requestHead(headers, clientAddress, this.#chunked);
+  }
+
+  start(): void {
+    this.#backend.track(this);
+    this.stream.once("close", () => this.#clientClosed());
+    this.#connect(false);
+    if (!this.#requestDone) {
+      this.stream.on("data", (chunk: Buffer) => this.#bodyData(chunk));
+      this.stream.once("end", () => this.#bodyEnd());
+    }
+    this.#arm();
+  }
+
+  #connect(fresh: boolean): void {
+    const upstream = this.#backend.upstreams.acquire(this, this.ctx.options.connectTimeoutMs, fresh);
+    this.#upstream = upstream;
+    upstream.socket.write(this.#head, "latin1");
+  }
+
+  /**
+   * While the request body comes in, the client has idle_timeout_ms between pieces; once it is all
+   * sent, the backend has response_timeout_ms to answer.
+   */
+  #arm(): void {
+    clearTimeout(this.#timer);
+    if (this.#answered || this.#finished) return;
+    const { options } = this.ctx;
+    const ms = this.#requestDone ? options.responseTimeoutMs : options.idleTimeoutMs;
+    this.#timer = setTimeout(() => this.#expire(), ms);
+  }
+
+  #bodyData(chunk: Buffer): void {
+    const socket = this.#upstream?.socket;
+    if (this.#finished || !socket || chunk.length === 0) return;
+    if (this.#chunked) {
+      socket.cork();
+      socket.write(`${chunk.length.toString(16)}\r\n`, "latin1");
+      socket.write(chunk);
+      socket.write("\r\n", "latin1");
+      socket.uncork();
+    } else {
+      socket.write(chunk);
+    }
+    if (socket.writableNeedDrain) {
+      this.stream.pause();
+      socket.once("drain", () => this.stream.resume());
+    }
+    this.#timer?.refresh();
+  }
+
+  #bodyEnd(): void {
+    if (this.#finished) return;
+    if (this.#chunked) this.#upstream?.socket.write(LAST_CHUNK, "latin1");
+    this.#requestDone = true;
+    this.#arm();
+  }
+
+  upstreamData(chunk: Buffer): void {
+    if (this.#finished) return;
+    if (this.#response) return void this.#responseBody(chunk, 0);
+    let buf = chunk;
+    if (this.#pending) {
+      buf = Buffer.concat([this.#pending, chunk]);
+      this.#pending = undefined;
+    }
+    let at = 0;
+    while (at < buf.length) {
+      const end = buf.indexOf(CRLFCRLF, at);
+      if (end < 0) {
+        if (buf.length - at > MAX_RESPONSE_HEAD) {
+          return void this.#backendFailed(new HeadError(502, "backend response head too large"));
+        }
+        this.#pending = buf.subarray(at);
+        return;
+      }
+      let head: ResponseHead;
+      try {
+        head = parseResponseHead(buf.toString("latin1", at, end), this.#method);
+      } catch (err) {
+        return void this.#backendFailed(err as HeadError);
+      }
+      at = end + 4;
+      if (head.status < 200) continue; // interim responses stay between us and the backend
+      return void this.#startResponse(head, buf, at);
+    }
+  }
+
+  #startResponse(head: ResponseHead, buf: Buffer, bodyStart: number): void {
+    clearTimeout(this.#timer);
+    this.#answered = true;
+    this.#responseHead = head;
+    this.#meters.answered(head.status, this.#startedAt);
+    const response = new BodyFraming(head.framing);
+    this.#response = response;
+    const headers = head.fields() as OutgoingHttpHeaders;
+    headers[":status"] = head.status;
+    if (this.stream.destroyed) return void this.#finishWith(buf, bodyStart);
+    this.stream.respond(headers, { endStream: response.done });
+    if (response.done) this.#afterBody(buf, bodyStart);
+    else this.#responseBody(buf, bodyStart);
+  }
+
+  #responseBody(buf: Buffer, at: number): void {
+    const response = this.#response!;
+    let end: number;
+    try {
+      end = response.consume(buf, at, this.#content);
+    } catch (err) {
+      return void this.#backendFailed(new HeadError(502, (err as Error).message));
+    }
+    this.#afterBody(buf, end);
+  }
+
+  #afterBody(buf: Buffer, end: number): void {
+    if (!this.#response?.done) return;
+    if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
+    this.#finishWith(buf, end);
+  }
+
+  /** The response is over: the backend connection goes back to the pool when it can. */
+  #finishWith(buf: Buffer, end: number): void {
+    const upstream = this.#upstream;
+    this.#upstream = undefined;
+    const reusable = end === buf.length && this.#requestDone && this.#responseHead?.close === false;
+    if (upstream) {
+      if (reusable) upstream.release(this.#responseHead?.keepAliveTimeout);
+      else upstream.discard();
+    }
+    // An answer before the request body was all in: the rest of the body is read and dropped.
+    if (!this.#requestDone) this.stream.resume();
+    this.#finish();
+  }
+
+  upstreamEnd(): void {
+    if (this.#finished) return;
+    if (this.#response?.untilClose) {
+      this.#upstream?.discard();
+      this.#upstream = undefined;
+      if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
+      return void this.#finish();
+    }
+    this.upstreamError(Object.assign(new Error("backend closed the connection"), { code: "ECONNRESET" }));
+  }
+
+  upstreamError(err: NodeJS.ErrnoException): void {
+    if (this.#finished) return;
+    const upstream = this.#upstream;
+    const nothingYet = !this.#answered && this.#pending === undefined;
+    if (nothingYet && upstream?.reused && !this.#retried && !this.#hasBody && RETRIABLE.has(this.#method)) {
+      // A keep-alive connection the backend closed as we sent: once more on a new connection.
+      this.#retried = true;
+      upstream.discard();
+      this.#connect(true);
+      return;
+    }
+    this.#backendFailed(err);
+  }
+
+  #backendFailed(err: NodeJS.ErrnoException | HeadError): void {
+    if (this.#finished) return;
+    const route = this.#meters.route;
+    const reason = err instanceof HeadError ? "unreachable" : backendFailure(err);
+    this.ctx.metrics.backendErrors.inc({ route, reason });
+    this.ctx.logger.warn(
+      { route, backend: this.#backend.address, err: err.message },
+      "backend request failed",
+    );
+    this.#upstream?.discard();
+    this.#upstream = undefined;
+    if (this.#answered || this.stream.headersSent || this.stream.destroyed) {
+      // Part of the response went out: the client learns of the failure by the stream's reset.
+      this.#finish();
+      this.stream.destroy();
+      return;
+    }
+    if (reason === "timeout") this.#reply(504, "gateway timeout: the backend did not answer in time\n");
+    else this.#reply(502, "bad gateway: the backend is unreachable\n");
+  }
+
+  #reply(status: number, body: string): void {
+    this.#answered = true;
+    this.#meters.answered(status, this.#startedAt);
+    this.stream.respond({
+      ":status": status,
+      "content-type": "text/plain; charset=utf-8",
+      "content-length": body.length,
+    });
+    this.stream.end(body);
+    this.#finish();
+  }
+
+  #expire(): void {
+    if (this.#finished || this.#answered) return;
+    if (!this.#requestDone) {
+      // The client stopped sending its body.
+      this.#upstream?.discard();
+      this.#upstream = undefined;
+      this.#finish();
+      this.stream.destroy();
+      return;
+    }
+    this.#backendFailed(Object.assign(new Error("no response headers in time"), { code: "ETIMEDOUT" }));
+  }
+
+  #finish(): void {
+    this.#finished = true;
+    clearTimeout(this.#timer);
+    this.#backend.untrack(this);
+  }
+
+  #clientClosed(): void {
+    if (this.#finished) return;
+    this.#upstream?.discard();
+    this.#upstream = undefined;
+    this.#finish();
+  }
+
+  /** Cut by a drain deadline or a route removal. */
+  destroy(): void {
+    this.#upstream?.discard();
+    this.#upstream = undefined;
+    this.#finish();
+    this.stream.destroy();
+  }
+}
