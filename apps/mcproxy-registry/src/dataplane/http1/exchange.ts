@@ -5,19 +5,15 @@
 // turns both connections into a tunnel (WebSocket).
 import type { TLSSocket } from "node:tls";
 import type { BackendState, Closable } from "../backend.js";
+import { mayResend, recordFailure } from "../backend-failure.js";
 import type { ProxyContext } from "../context.js";
 import type { LiveRoute } from "../live-route.js";
-import { backendFailure, type RouteMeters } from "../metrics.js";
+import type { RouteMeters } from "../metrics.js";
 import { spliceBoth } from "../splice.js";
 import { BodyFraming } from "./body-framing.js";
-import { HeadError, parseResponseHead, type RequestHead, type ResponseHead } from "./message-head.js";
+import { HeadError, type RequestHead, type ResponseHead } from "./message-head.js";
+import { type HeadRead, ResponseReader } from "./response-reader.js";
 import type { Upstream, UpstreamUser } from "./upstream-pool.js";
-
-const CRLFCRLF = Buffer.from("\r\n\r\n");
-/** A response head larger than this is a bad gateway. */
-const MAX_RESPONSE_HEAD = 64 * 1024;
-/** Safe to send twice: a request that failed on a pooled connection the backend had closed. */
-const RETRIABLE = new Set(["GET", "HEAD", "OPTIONS", "DELETE", "PUT"]);
 
 /** What the exchange needs from the client connection that started it. */
 export interface ExchangeOwner {
@@ -41,8 +37,7 @@ export class Http1Exchange implements UpstreamUser, Closable {
   #upstream: Upstream | undefined;
   #responseHead: ResponseHead | undefined;
   #response: BodyFraming | undefined;
-  /** Response bytes before the head is complete. */
-  #pending: Buffer | undefined;
+  readonly #reader = new ResponseReader();
   /** The client was answered (a status line went out for the final response). */
   #answered = false;
   #finished = false;
@@ -125,41 +120,28 @@ export class Http1Exchange implements UpstreamUser, Closable {
   upstreamData(chunk: Buffer): void {
     if (this.#finished) return;
     if (this.#response) return void this.#responseBody(chunk, 0);
-    let buf = chunk;
-    if (this.#pending) {
-      buf = Buffer.concat([this.#pending, chunk]);
-      this.#pending = undefined;
-    }
-    let at = 0;
-    // Heads until the final (non-1xx) one; interim responses go to the client as they come.
-    while (at < buf.length) {
-      const end = buf.indexOf(CRLFCRLF, at);
-      if (end < 0) {
-        if (buf.length - at > MAX_RESPONSE_HEAD) {
-          return void this.#backendFailed(new HeadError(502, "backend response head too large"));
-        }
-        this.#pending = buf.subarray(at);
-        return;
-      }
-      let head: ResponseHead;
+    let rest = chunk;
+    for (;;) {
+      let read: HeadRead | undefined;
       try {
-        head = parseResponseHead(buf.toString("latin1", at, end), this.head.method);
+        read = this.#reader.next(rest, this.head.method);
       } catch (err) {
         return void this.#backendFailed(err as HeadError);
       }
-      const headStart = at;
-      at = end + 4;
-      if (head.status === 101 && this.head.upgrade !== undefined)
-        return void this.#tunnel(head, buf.subarray(at));
-      if (head.status < 200) {
-        if (head.status !== 101) this.owner.socket.write(head.forward(false), "latin1");
-        continue;
+      if (!read) return;
+      const { head, buf, bodyStart } = read;
+      if (head.status === 101 && this.head.upgrade !== undefined) {
+        return void this.#tunnel(head, buf.subarray(bodyStart));
       }
-      return void this.#startResponse(head, buf, headStart, at);
+      if (head.status >= 200) return void this.#startResponse(head, buf, bodyStart);
+      // Interim responses go to the client as they come (a 101 it did not ask for does not).
+      if (head.status !== 101) this.owner.socket.write(head.forward(false), "latin1");
+      rest = buf.subarray(bodyStart);
     }
   }
 
-  #startResponse(head: ResponseHead, buf: Buffer, headStart: number, bodyStart: number): void {
+  /** The final head: `buf` holds it from 0 and the body's first bytes from `bodyStart`. */
+  #startResponse(head: ResponseHead, buf: Buffer, bodyStart: number): void {
     // Bodies have no deadline: they take as long as they flow (a download, a stream of events).
     this.owner.deadline = Number.POSITIVE_INFINITY;
     this.#responseHead = head;
@@ -181,7 +163,7 @@ export class Http1Exchange implements UpstreamUser, Closable {
     let ok: boolean;
     if (head.unchanged && !this.#closeClient) {
       // The common case: head and body go out as the backend sent them, in one write.
-      ok = client.write(headStart === 0 && end === buf.length ? buf : buf.subarray(headStart, end));
+      ok = client.write(end === buf.length ? buf : buf.subarray(0, end));
     } else if (end > bodyStart) {
       client.cork();
       client.write(head.forward(this.#closeClient), "latin1");
@@ -241,15 +223,9 @@ export class Http1Exchange implements UpstreamUser, Closable {
   upstreamError(err: NodeJS.ErrnoException): void {
     if (this.#finished) return;
     const upstream = this.#upstream;
-    const nothingYet = !this.#answered && this.#pending === undefined;
-    if (
-      nothingYet &&
-      upstream?.reused &&
-      !this.#retried &&
-      this.head.framing.kind === "none" &&
-      RETRIABLE.has(this.head.method)
-    ) {
-      // A keep-alive connection the backend closed as we sent: once more on a new connection.
+    const started = this.#answered || this.#reader.started;
+    const hasBody = this.head.framing.kind !== "none";
+    if (upstream && !this.#retried && mayResend(this.head.method, hasBody, upstream.reused, started)) {
       this.#retried = true;
       upstream.discard();
       this.#connect(true);
@@ -260,13 +236,7 @@ export class Http1Exchange implements UpstreamUser, Closable {
 
   #backendFailed(err: NodeJS.ErrnoException | HeadError): void {
     if (this.#finished) return;
-    const route = this.#meters.route;
-    const reason = err instanceof HeadError ? "unreachable" : backendFailure(err);
-    this.ctx.metrics.backendErrors.inc({ route, reason });
-    this.ctx.logger.warn(
-      { route, backend: this.#backend.address, err: err.message },
-      "backend request failed",
-    );
+    const answer = recordFailure(this.ctx, this.#meters.route, this.#backend.address, err);
     this.#upstream?.discard();
     this.#upstream = undefined;
     if (this.#answered) {
@@ -275,8 +245,7 @@ export class Http1Exchange implements UpstreamUser, Closable {
       this.owner.socket.destroy();
       return;
     }
-    if (reason === "timeout") this.#reply(504, "gateway timeout: the backend did not answer in time\n");
-    else this.#reply(502, "bad gateway: the backend is unreachable\n");
+    this.#reply(answer.status, answer.body);
   }
 
   /** A deadline passed (called by the connection's sweep). */

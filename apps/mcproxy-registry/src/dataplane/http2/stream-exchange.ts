@@ -6,18 +6,16 @@
 // both ways.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import type { BackendState, Closable } from "../backend.js";
+import { mayResend, recordFailure } from "../backend-failure.js";
 import type { ProxyContext } from "../context.js";
 import { BodyFraming } from "../http1/body-framing.js";
-import { HeadError, parseResponseHead, type ResponseHead } from "../http1/message-head.js";
+import { HeadError, type ResponseHead } from "../http1/message-head.js";
+import { type HeadRead, ResponseReader } from "../http1/response-reader.js";
 import type { Upstream, UpstreamUser } from "../http1/upstream-pool.js";
 import type { LiveRoute } from "../live-route.js";
-import { backendFailure, type RouteMeters } from "../metrics.js";
+import type { RouteMeters } from "../metrics.js";
 import { requestHead } from "./request-head.js";
 
-const CRLFCRLF = Buffer.from("\r\n\r\n");
-const MAX_RESPONSE_HEAD = 64 * 1024;
-/** Safe to send twice: a request that failed on a pooled connection the backend had closed. */
-const RETRIABLE = new Set(["GET", "HEAD", "OPTIONS", "DELETE", "PUT"]);
 const LAST_CHUNK = "0\r\n\r\n";
 
 export class StreamExchange implements UpstreamUser, Closable {
@@ -30,7 +28,7 @@ export class StreamExchange implements UpstreamUser, Closable {
   readonly #hasBody: boolean;
   #requestDone: boolean;
   #upstream: Upstream | undefined;
-  #pending: Buffer | undefined;
+  readonly #reader = new ResponseReader();
   #responseHead: ResponseHead | undefined;
   #response: BodyFraming | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -121,30 +119,18 @@ export class StreamExchange implements UpstreamUser, Closable {
   upstreamData(chunk: Buffer): void {
     if (this.#finished) return;
     if (this.#response) return void this.#responseBody(chunk, 0);
-    let buf = chunk;
-    if (this.#pending) {
-      buf = Buffer.concat([this.#pending, chunk]);
-      this.#pending = undefined;
-    }
-    let at = 0;
-    while (at < buf.length) {
-      const end = buf.indexOf(CRLFCRLF, at);
-      if (end < 0) {
-        if (buf.length - at > MAX_RESPONSE_HEAD) {
-          return void this.#backendFailed(new HeadError(502, "backend response head too large"));
-        }
-        this.#pending = buf.subarray(at);
-        return;
-      }
-      let head: ResponseHead;
+    let rest = chunk;
+    for (;;) {
+      let read: HeadRead | undefined;
       try {
-        head = parseResponseHead(buf.toString("latin1", at, end), this.#method);
+        read = this.#reader.next(rest, this.#method);
       } catch (err) {
         return void this.#backendFailed(err as HeadError);
       }
-      at = end + 4;
-      if (head.status < 200) continue; // interim responses stay between us and the backend
-      return void this.#startResponse(head, buf, at);
+      if (!read) return;
+      // Interim responses stay between us and the backend.
+      if (read.head.status >= 200) return void this.#startResponse(read.head, read.buf, read.bodyStart);
+      rest = read.buf.subarray(read.bodyStart);
     }
   }
 
@@ -208,9 +194,8 @@ export class StreamExchange implements UpstreamUser, Closable {
   upstreamError(err: NodeJS.ErrnoException): void {
     if (this.#finished) return;
     const upstream = this.#upstream;
-    const nothingYet = !this.#answered && this.#pending === undefined;
-    if (nothingYet && upstream?.reused && !this.#retried && !this.#hasBody && RETRIABLE.has(this.#method)) {
-      // A keep-alive connection the backend closed as we sent: once more on a new connection.
+    const started = this.#answered || this.#reader.started;
+    if (upstream && !this.#retried && mayResend(this.#method, this.#hasBody, upstream.reused, started)) {
       this.#retried = true;
       upstream.discard();
       this.#connect(true);
@@ -221,13 +206,7 @@ export class StreamExchange implements UpstreamUser, Closable {
 
   #backendFailed(err: NodeJS.ErrnoException | HeadError): void {
     if (this.#finished) return;
-    const route = this.#meters.route;
-    const reason = err instanceof HeadError ? "unreachable" : backendFailure(err);
-    this.ctx.metrics.backendErrors.inc({ route, reason });
-    this.ctx.logger.warn(
-      { route, backend: this.#backend.address, err: err.message },
-      "backend request failed",
-    );
+    const answer = recordFailure(this.ctx, this.#meters.route, this.#backend.address, err);
     this.#upstream?.discard();
     this.#upstream = undefined;
     if (this.#answered || this.stream.headersSent || this.stream.destroyed) {
@@ -236,8 +215,7 @@ export class StreamExchange implements UpstreamUser, Closable {
       this.stream.destroy();
       return;
     }
-    if (reason === "timeout") this.#reply(504, "gateway timeout: the backend did not answer in time\n");
-    else this.#reply(502, "bad gateway: the backend is unreachable\n");
+    this.#reply(answer.status, answer.body);
   }
 
   #reply(status: number, body: string): void {
