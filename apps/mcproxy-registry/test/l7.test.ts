@@ -3,6 +3,7 @@
 // bodies, WebSocket upgrades, 502/504, and certificates renewed in place (NATS event, API call).
 import { once } from "node:events";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
@@ -51,7 +52,8 @@ beforeAll(async () => {
   certDir = join(dir, "certs");
   pki = createPki(join(dir, "pki"));
   mkdirSync(certDir, { recursive: true });
-  for (const host of ["web.test", "slow.test", "dead.test", "renew.test"]) pki.issue(host, certDir);
+  for (const host of ["web.test", "slow.test", "dead.test", "renew.test", "idle.test"])
+    pki.issue(host, certDir);
   web = await startHttpBackend("web", (req, res) => {
     if (req.url === "/stream") {
       // A streamed response: chunks written over time, no content-length.
@@ -224,6 +226,30 @@ describe("L7 termination", () => {
       expect(r.out).toContain('"backend":"web"');
       session = next;
     }
+  });
+
+  it("closes an idle backend connection a second before the backend's keep-alive time", async () => {
+    // A backend that says `Keep-Alive: timeout=2` and notes when the proxy hangs up.
+    let closedAt = 0;
+    const backend = createNetServer((socket) => {
+      socket.on("data", () =>
+        socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nkeep-alive: timeout=2\r\n\r\nok"),
+      );
+      socket.on("end", () => {
+        closedAt = Date.now();
+        socket.end();
+      });
+    });
+    backend.listen(0, "127.0.0.1");
+    await once(backend, "listening");
+    await l7("idle.test", `127.0.0.1:${(backend.address() as AddressInfo).port}`);
+    const sentAt = Date.now();
+    expect((await curlVia(port, "idle.test", pki.rootFile, "/", "--http1.1")).body).toBe("ok");
+    await eventually(async () => closedAt > 0);
+    // Kept about a second (2 s less one), closed by the proxy's sweep well before the backend's 2 s.
+    expect(closedAt - sentAt).toBeGreaterThanOrEqual(900);
+    expect(closedAt - sentAt).toBeLessThan(2_000 + 1_000);
+    backend.close();
   });
 
   it("answers 502 when the backend refuses and 504 when it does not answer, with a short body", async () => {

@@ -76,8 +76,13 @@ export class Upstream {
   }
 }
 
+/** How often idle connections past their keep-alive time are closed (while there are any). */
+const PRUNE_MS = 1_000;
+
 export class UpstreamPool {
+  /** Idle connections, the most recently used last (taken first: the oldest expire unused). */
   readonly #idle: Upstream[] = [];
+  #pruner: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly host: string,
@@ -104,6 +109,21 @@ export class UpstreamPool {
     upstream.idleUntil =
       Date.now() + (keepSeconds !== undefined ? Math.max(0, keepSeconds - 1) * 1000 : DEFAULT_KEEP_IDLE_MS);
     this.#idle.push(upstream);
+    this.#pruner ??= setInterval(() => this.#prune(), PRUNE_MS).unref();
+  }
+
+  /** Closes the idle connections past their time, so that they do not wait for the backend to. */
+  #prune(): void {
+    const now = Date.now();
+    let expired = 0;
+    while (expired < this.#idle.length && this.#idle[expired]!.idleUntil <= now) expired++;
+    for (const upstream of this.#idle.splice(0, expired)) upstream.socket.destroy();
+    if (this.#idle.length === 0) this.#stopPruning();
+  }
+
+  #stopPruning(): void {
+    clearInterval(this.#pruner);
+    this.#pruner = undefined;
   }
 
   forget(upstream: Upstream): void {
@@ -116,6 +136,7 @@ export class UpstreamPool {
   }
 
   close(): void {
+    this.#stopPruning();
     for (const upstream of this.#idle.splice(0)) upstream.socket.destroy();
   }
 }
