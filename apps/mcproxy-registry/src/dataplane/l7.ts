@@ -91,6 +91,9 @@ export class L7Port {
       metrics.countBytes(route, client.bytesRead, client.bytesWritten);
     });
     client.unshift(hello);
+    // The TLS socket takes the raw socket's half-open setting: off during the handshake, so that a
+    // client leaving mid-handshake is closed at once, not at the handshake timeout.
+    client.allowHalfOpen = false;
     this.#tls.emit("connection", client);
   }
 
@@ -99,6 +102,8 @@ export class L7Port {
       this.#h2.emit("connection", socket);
       return;
     }
+    // An HTTP/1.1 client may send its request and then its FIN, and still read the response.
+    socket.allowHalfOpen = true;
     // The name is the handshake's: looked up again per request, as the route may change meanwhile.
     const name = typeof socket.servername === "string" ? socket.servername.toLowerCase() : "";
     const { table } = this.ctx;
