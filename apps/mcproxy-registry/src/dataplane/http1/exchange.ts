@@ -4,16 +4,14 @@
 // backend connection can carry the next request. Interim 1xx responses are passed on; a 101
 // turns both connections into a tunnel (WebSocket).
 import type { TLSSocket } from "node:tls";
-import type { BackendState, Closable } from "../backend.js";
-import { mayResend, recordFailure } from "../backend-failure.js";
+import type { Closable } from "../backend.js";
+import { BackendExchange } from "../backend-exchange.js";
 import type { ProxyContext } from "../context.js";
 import type { LiveRoute } from "../live-route.js";
-import type { RouteMeters } from "../metrics.js";
 import { spliceBoth } from "../splice.js";
 import { BodyFraming } from "./body-framing.js";
 import { HeadError, type RequestHead, type ResponseHead } from "./message-head.js";
-import { type HeadRead, ResponseReader } from "./response-reader.js";
-import type { Upstream, UpstreamUser } from "./upstream-pool.js";
+import type { HeadRead } from "./response-reader.js";
 
 /** What the exchange needs from the client connection that started it. */
 export interface ExchangeOwner {
@@ -29,37 +27,27 @@ export interface ExchangeOwner {
   exchangeTunnelled(): Buffer | undefined;
 }
 
-export class Http1Exchange implements UpstreamUser, Closable {
-  readonly #startedAt = performance.now();
-  readonly #backend: BackendState;
-  readonly #meters: RouteMeters;
+export class Http1Exchange extends BackendExchange {
   readonly #request: BodyFraming;
-  #upstream: Upstream | undefined;
   #responseHead: ResponseHead | undefined;
   #response: BodyFraming | undefined;
-  readonly #reader = new ResponseReader();
-  /** The client was answered (a status line went out for the final response). */
-  #answered = false;
-  #finished = false;
-  #retried = false;
   /** The response should close the client connection (decided with its head). */
   #closeClient = false;
 
   constructor(
-    private readonly ctx: ProxyContext,
+    ctx: ProxyContext,
     private readonly owner: ExchangeOwner,
     live: LiveRoute,
     private readonly head: RequestHead,
     private readonly clientAddress: string,
   ) {
-    this.#backend = live.pick();
-    this.#meters = ctx.metrics.forRoute(live.route.hostname);
+    super(ctx, live, head.method, head.framing.kind !== "none");
     this.#request = new BodyFraming(head.framing);
   }
 
   /** True while the request body is still coming from the client. */
   get wantsRequestBody(): boolean {
-    return !this.#request.done && !this.#finished;
+    return !this.#request.done && !this.finished;
   }
 
   /**
@@ -67,16 +55,14 @@ export class Http1Exchange implements UpstreamUser, Closable {
    * data); returns what is left of `rest` after the body (the next pipelined request), if any.
    */
   start(rest: Buffer | undefined): Buffer | undefined {
-    this.#backend.track(this);
+    this.backend.track(this);
     this.#armDeadline();
-    this.#connect(this.head.upgrade !== undefined);
+    this.connect(this.head.upgrade !== undefined);
     return rest && rest.length > 0 ? this.requestData(rest) : undefined;
   }
 
-  #connect(fresh: boolean): void {
-    const upstream = this.#backend.upstreams.acquire(this, this.ctx.options.connectTimeoutMs, fresh);
-    this.#upstream = upstream;
-    upstream.socket.write(this.head.forward(this.clientAddress), "latin1");
+  protected requestHead(): string {
+    return this.head.forward(this.clientAddress);
   }
 
   /**
@@ -84,7 +70,7 @@ export class Http1Exchange implements UpstreamUser, Closable {
    * sent, the backend has response_timeout_ms to answer (an upload may take longer than that).
    */
   #armDeadline(): void {
-    if (this.#answered) return;
+    if (this.answered) return;
     const { options } = this.ctx;
     this.owner.deadline =
       performance.now() + (this.#request.done ? options.responseTimeoutMs : options.idleTimeoutMs);
@@ -100,8 +86,8 @@ export class Http1Exchange implements UpstreamUser, Closable {
       return undefined;
     }
     this.#armDeadline();
-    const upstream = this.#upstream;
-    if (end > 0 && upstream && !this.#finished) {
+    const upstream = this.upstream;
+    if (end > 0 && upstream && !this.finished) {
       const body = end === chunk.length ? chunk : chunk.subarray(0, end);
       if (!upstream.socket.write(body)) {
         this.owner.socket.pause();
@@ -114,19 +100,19 @@ export class Http1Exchange implements UpstreamUser, Closable {
 
   /** The client's socket drained: the backend may send more. */
   clientDrain(): void {
-    this.#upstream?.socket.resume();
+    this.upstream?.socket.resume();
   }
 
   upstreamData(chunk: Buffer): void {
-    if (this.#finished) return;
+    if (this.finished) return;
     if (this.#response) return void this.#responseBody(chunk, 0);
     let rest = chunk;
     for (;;) {
       let read: HeadRead | undefined;
       try {
-        read = this.#reader.next(rest, this.head.method);
+        read = this.reader.next(rest, this.head.method);
       } catch (err) {
-        return void this.#backendFailed(err as HeadError);
+        return void this.backendFailed(err as HeadError);
       }
       if (!read) return;
       const { head, buf, bodyStart } = read;
@@ -147,8 +133,7 @@ export class Http1Exchange implements UpstreamUser, Closable {
     this.#responseHead = head;
     const response = new BodyFraming(head.framing);
     this.#response = response;
-    this.#answered = true;
-    this.#meters.answered(head.status, this.#startedAt);
+    this.countAnswer(head.status);
     // The client connection ends with this response when the client asked, when the body runs
     // until the backend closes, or when the backend answers before the request body is all in
     // (413…): the rest of that body cannot be told from a next request.
@@ -157,7 +142,7 @@ export class Http1Exchange implements UpstreamUser, Closable {
     try {
       end = response.consume(buf, bodyStart);
     } catch (err) {
-      return void this.#backendFailed(new HeadError(502, (err as Error).message));
+      return void this.backendFailed(new HeadError(502, (err as Error).message));
     }
     const client = this.owner.socket;
     let ok: boolean;
@@ -172,7 +157,7 @@ export class Http1Exchange implements UpstreamUser, Closable {
     } else {
       ok = client.write(head.forward(this.#closeClient), "latin1");
     }
-    if (!ok) this.#upstream?.socket.pause();
+    if (!ok) this.upstream?.socket.pause();
     this.#afterBody(buf, end);
   }
 
@@ -182,11 +167,11 @@ export class Http1Exchange implements UpstreamUser, Closable {
     try {
       end = response.consume(buf, at);
     } catch (err) {
-      return void this.#backendFailed(new HeadError(502, (err as Error).message));
+      return void this.backendFailed(new HeadError(502, (err as Error).message));
     }
     if (end > at) {
       const ok = this.owner.socket.write(at === 0 && end === buf.length ? buf : buf.subarray(at, end));
-      if (!ok) this.#upstream?.socket.pause();
+      if (!ok) this.upstream?.socket.pause();
     }
     this.#afterBody(buf, end);
   }
@@ -196,8 +181,7 @@ export class Http1Exchange implements UpstreamUser, Closable {
     if (!response.done) return;
     if (end < buf.length) {
       // Bytes after the response: the backend broke framing; this connection is not reused.
-      this.#upstream?.discard();
-      this.#upstream = undefined;
+      this.discardUpstream();
     }
     if (!this.#request.done) {
       // The backend answered before the request body was all sent (413, early error): the body's
@@ -208,108 +192,61 @@ export class Http1Exchange implements UpstreamUser, Closable {
   }
 
   upstreamEnd(): void {
-    if (this.#finished) return;
+    if (this.finished) return;
     const response = this.#response;
     if (response?.untilClose) {
       // A body delimited by the close: this is its end.
-      this.#upstream?.discard();
-      this.#upstream = undefined;
+      this.discardUpstream();
       this.#closeClient = true;
       return void this.#complete();
     }
     this.upstreamError(Object.assign(new Error("backend closed the connection"), { code: "ECONNRESET" }));
   }
 
-  upstreamError(err: NodeJS.ErrnoException): void {
-    if (this.#finished) return;
-    const upstream = this.#upstream;
-    const started = this.#answered || this.#reader.started;
-    const hasBody = this.head.framing.kind !== "none";
-    if (upstream && !this.#retried && mayResend(this.head.method, hasBody, upstream.reused, started)) {
-      this.#retried = true;
-      upstream.discard();
-      this.#connect(true);
-      return;
-    }
-    this.#backendFailed(err);
-  }
-
-  #backendFailed(err: NodeJS.ErrnoException | HeadError): void {
-    if (this.#finished) return;
-    const answer = recordFailure(this.ctx, this.#meters.route, this.#backend.address, err);
-    this.#upstream?.discard();
-    this.#upstream = undefined;
-    if (this.#answered) {
-      // Part of the response went out: the client can only learn of the failure by the close.
-      this.#finish();
-      this.owner.socket.destroy();
-      return;
-    }
-    this.#reply(answer.status, answer.body);
-  }
-
   /** A deadline passed (called by the connection's sweep). */
   expire(): void {
-    if (this.#finished || this.#answered) return;
-    if (!this.#request.done) {
-      // The client stopped sending its body: nothing to answer it with that it would read.
-      this.ctx.logger.debug({ route: this.#meters.route }, "client stalled sending a request body");
-      this.#upstream?.discard();
-      this.#upstream = undefined;
-      this.#finish();
-      this.owner.socket.destroy();
-      return;
-    }
-    this.#backendFailed(Object.assign(new Error("no response headers in time"), { code: "ETIMEDOUT" }));
+    this.timedOut(this.#request.done);
   }
 
   #clientProtocolError(message: string): void {
-    this.ctx.logger.debug({ route: this.#meters.route, err: message }, "malformed request body");
-    this.#upstream?.discard();
-    this.#upstream = undefined;
-    if (this.#answered) {
-      this.#finish();
-      this.owner.socket.destroy();
+    this.ctx.logger.debug({ route: this.meters.route, err: message }, "malformed request body");
+    this.discardUpstream();
+    if (this.answered) {
+      this.finish();
+      this.cutClient();
       return;
     }
-    this.#reply(400, "bad request: malformed chunked body\n");
+    this.reply(400, "bad request: malformed chunked body\n");
   }
 
   /** Answers the client ourselves (502/504/400) and ends the connection. */
-  #reply(status: number, body: string): void {
-    this.#answered = true;
-    this.#meters.answered(status, this.#startedAt);
+  protected reply(status: number, body: string): void {
+    this.countAnswer(status);
     const text = status === 504 ? "Gateway Timeout" : status === 400 ? "Bad Request" : "Bad Gateway";
     this.owner.socket.write(
       `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
       "latin1",
     );
-    this.#finish();
+    this.finish();
     this.owner.exchangeDone(true);
   }
 
   #complete(): void {
-    const upstream = this.#upstream;
-    this.#upstream = undefined;
+    const upstream = this.upstream;
+    this.upstream = undefined;
     const head = this.#responseHead;
     if (upstream) {
       if (head && !head.close && this.#request.done) upstream.release(head.keepAliveTimeout);
       else upstream.discard();
     }
-    this.#finish();
+    this.finish();
     this.owner.exchangeDone(this.#closeClient);
   }
 
-  #finish(): void {
-    this.#finished = true;
-    this.#backend.untrack(this);
-  }
-
   #tunnel(head: ResponseHead, upstreamRest: Buffer): void {
-    const upstream = this.#upstream!;
-    this.#upstream = undefined;
-    this.#answered = true;
-    this.#meters.answered(101, this.#startedAt);
+    const upstream = this.upstream!;
+    this.upstream = undefined;
+    this.countAnswer(101);
     const client = this.owner.socket;
     const socket = upstream.socket;
     upstream.user = undefined;
@@ -328,12 +265,12 @@ export class Http1Exchange implements UpstreamUser, Closable {
         socket.destroy();
       },
     };
-    this.#backend.untrack(this);
-    this.#finished = true;
-    this.#backend.track(pair);
+    this.backend.untrack(this);
+    this.finished = true;
+    this.backend.track(pair);
     let closed = 0;
     const onClose = () => {
-      if (++closed === 2) this.#backend.untrack(pair);
+      if (++closed === 2) this.backend.untrack(pair);
     };
     client.once("close", () => {
       socket.destroy();
@@ -346,19 +283,7 @@ export class Http1Exchange implements UpstreamUser, Closable {
     spliceBoth(client, socket);
   }
 
-  /** The client went away. */
-  clientClosed(): void {
-    if (this.#finished) return;
-    this.#upstream?.discard();
-    this.#upstream = undefined;
-    this.#finish();
-  }
-
-  /** Cut by a drain deadline or a route removal. */
-  destroy(): void {
-    this.#upstream?.discard();
-    this.#upstream = undefined;
-    this.#finish();
+  protected cutClient(): void {
     this.owner.socket.destroy();
   }
 }

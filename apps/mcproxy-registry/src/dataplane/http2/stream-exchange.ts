@@ -5,66 +5,50 @@
 // stream's headers and its body's content (framing removed) the stream's data, with backpressure
 // both ways.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
-import type { BackendState, Closable } from "../backend.js";
-import { mayResend, recordFailure } from "../backend-failure.js";
+import { BackendExchange } from "../backend-exchange.js";
 import type { ProxyContext } from "../context.js";
 import { BodyFraming } from "../http1/body-framing.js";
 import { HeadError, type ResponseHead } from "../http1/message-head.js";
-import { type HeadRead, ResponseReader } from "../http1/response-reader.js";
-import type { Upstream, UpstreamUser } from "../http1/upstream-pool.js";
+import type { HeadRead } from "../http1/response-reader.js";
 import type { LiveRoute } from "../live-route.js";
-import type { RouteMeters } from "../metrics.js";
 import { requestHead } from "./request-head.js";
 
 const LAST_CHUNK = "0\r\n\r\n";
 
-export class StreamExchange implements UpstreamUser, Closable {
-  readonly #startedAt = performance.now();
-  readonly #backend: BackendState;
-  readonly #meters: RouteMeters;
-  readonly #method: string;
+export class StreamExchange extends BackendExchange {
   readonly #head: string;
   readonly #chunked: boolean;
-  readonly #hasBody: boolean;
   #requestDone: boolean;
-  #upstream: Upstream | undefined;
-  readonly #reader = new ResponseReader();
   #responseHead: ResponseHead | undefined;
   #response: BodyFraming | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #answered = false;
-  #finished = false;
-  #retried = false;
   /** The response's content, written to the stream (one function per exchange, not per chunk). */
   readonly #content = (data: Buffer) => {
     if (!this.stream.write(data)) {
-      this.#upstream?.socket.pause();
-      this.stream.once("drain", () => this.#upstream?.socket.resume());
+      this.upstream?.socket.pause();
+      this.stream.once("drain", () => this.upstream?.socket.resume());
     }
   };
 
   constructor(
-    private readonly ctx: ProxyContext,
+    ctx: ProxyContext,
     live: LiveRoute,
     private readonly stream: ServerHttp2Stream,
     headers: IncomingHttpHeaders,
     clientAddress: string,
   ) {
-    this.#backend = live.pick();
-    this.#meters = ctx.metrics.forRoute(live.route.hostname);
-    this.#method = headers[":method"] ?? "GET";
     const length = headers["content-length"];
     const hasBody = length !== undefined ? length !== "0" : !stream.endAfterHeaders;
-    this.#hasBody = hasBody;
+    super(ctx, live, headers[":method"] ?? "GET", hasBody);
     this.#chunked = hasBody && length === undefined;
     this.#requestDone = !hasBody;
     this.#head = requestHead(headers, clientAddress, this.#chunked);
   }
 
   start(): void {
-    this.#backend.track(this);
-    this.stream.once("close", () => this.#clientClosed());
-    this.#connect(false);
+    this.backend.track(this);
+    this.stream.once("close", () => this.clientClosed());
+    this.connect(false);
     if (!this.#requestDone) {
       this.stream.on("data", (chunk: Buffer) => this.#bodyData(chunk));
       this.stream.once("end", () => this.#bodyEnd());
@@ -72,10 +56,8 @@ export class StreamExchange implements UpstreamUser, Closable {
     this.#arm();
   }
 
-  #connect(fresh: boolean): void {
-    const upstream = this.#backend.upstreams.acquire(this, this.ctx.options.connectTimeoutMs, fresh);
-    this.#upstream = upstream;
-    upstream.socket.write(this.#head, "latin1");
+  protected requestHead(): string {
+    return this.#head;
   }
 
   /**
@@ -84,15 +66,15 @@ export class StreamExchange implements UpstreamUser, Closable {
    */
   #arm(): void {
     clearTimeout(this.#timer);
-    if (this.#answered || this.#finished) return;
+    if (this.answered || this.finished) return;
     const { options } = this.ctx;
     const ms = this.#requestDone ? options.responseTimeoutMs : options.idleTimeoutMs;
-    this.#timer = setTimeout(() => this.#expire(), ms);
+    this.#timer = setTimeout(() => this.timedOut(this.#requestDone), ms);
   }
 
   #bodyData(chunk: Buffer): void {
-    const socket = this.#upstream?.socket;
-    if (this.#finished || !socket || chunk.length === 0) return;
+    const socket = this.upstream?.socket;
+    if (this.finished || !socket || chunk.length === 0) return;
     if (this.#chunked) {
       socket.cork();
       socket.write(`${chunk.length.toString(16)}\r\n`, "latin1");
@@ -110,22 +92,22 @@ export class StreamExchange implements UpstreamUser, Closable {
   }
 
   #bodyEnd(): void {
-    if (this.#finished) return;
-    if (this.#chunked) this.#upstream?.socket.write(LAST_CHUNK, "latin1");
+    if (this.finished) return;
+    if (this.#chunked) this.upstream?.socket.write(LAST_CHUNK, "latin1");
     this.#requestDone = true;
     this.#arm();
   }
 
   upstreamData(chunk: Buffer): void {
-    if (this.#finished) return;
+    if (this.finished) return;
     if (this.#response) return void this.#responseBody(chunk, 0);
     let rest = chunk;
     for (;;) {
       let read: HeadRead | undefined;
       try {
-        read = this.#reader.next(rest, this.#method);
+        read = this.reader.next(rest, this.method);
       } catch (err) {
-        return void this.#backendFailed(err as HeadError);
+        return void this.backendFailed(err as HeadError);
       }
       if (!read) return;
       // Interim responses stay between us and the backend.
@@ -136,9 +118,8 @@ export class StreamExchange implements UpstreamUser, Closable {
 
   #startResponse(head: ResponseHead, buf: Buffer, bodyStart: number): void {
     clearTimeout(this.#timer);
-    this.#answered = true;
+    this.countAnswer(head.status);
     this.#responseHead = head;
-    this.#meters.answered(head.status, this.#startedAt);
     const response = new BodyFraming(head.framing);
     this.#response = response;
     const headers = head.fields() as OutgoingHttpHeaders;
@@ -155,7 +136,7 @@ export class StreamExchange implements UpstreamUser, Closable {
     try {
       end = response.consume(buf, at, this.#content);
     } catch (err) {
-      return void this.#backendFailed(new HeadError(502, (err as Error).message));
+      return void this.backendFailed(new HeadError(502, (err as Error).message));
     }
     this.#afterBody(buf, end);
   }
@@ -168,8 +149,8 @@ export class StreamExchange implements UpstreamUser, Closable {
 
   /** The response is over: the backend connection goes back to the pool when it can. */
   #finishWith(buf: Buffer, end: number): void {
-    const upstream = this.#upstream;
-    this.#upstream = undefined;
+    const upstream = this.upstream;
+    this.upstream = undefined;
     const reusable = end === buf.length && this.#requestDone && this.#responseHead?.close === false;
     if (upstream) {
       if (reusable) upstream.release(this.#responseHead?.keepAliveTimeout);
@@ -177,90 +158,36 @@ export class StreamExchange implements UpstreamUser, Closable {
     }
     // An answer before the request body was all in: the rest of the body is read and dropped.
     if (!this.#requestDone) this.stream.resume();
-    this.#finish();
+    this.finish();
   }
 
   upstreamEnd(): void {
-    if (this.#finished) return;
+    if (this.finished) return;
     if (this.#response?.untilClose) {
-      this.#upstream?.discard();
-      this.#upstream = undefined;
+      this.discardUpstream();
       if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
-      return void this.#finish();
+      return void this.finish();
     }
     this.upstreamError(Object.assign(new Error("backend closed the connection"), { code: "ECONNRESET" }));
   }
 
-  upstreamError(err: NodeJS.ErrnoException): void {
-    if (this.#finished) return;
-    const upstream = this.#upstream;
-    const started = this.#answered || this.#reader.started;
-    if (upstream && !this.#retried && mayResend(this.#method, this.#hasBody, upstream.reused, started)) {
-      this.#retried = true;
-      upstream.discard();
-      this.#connect(true);
-      return;
-    }
-    this.#backendFailed(err);
-  }
-
-  #backendFailed(err: NodeJS.ErrnoException | HeadError): void {
-    if (this.#finished) return;
-    const answer = recordFailure(this.ctx, this.#meters.route, this.#backend.address, err);
-    this.#upstream?.discard();
-    this.#upstream = undefined;
-    if (this.#answered || this.stream.headersSent || this.stream.destroyed) {
-      // Part of the response went out: the client learns of the failure by the stream's reset.
-      this.#finish();
-      this.stream.destroy();
-      return;
-    }
-    this.#reply(answer.status, answer.body);
-  }
-
-  #reply(status: number, body: string): void {
-    this.#answered = true;
-    this.#meters.answered(status, this.#startedAt);
+  protected reply(status: number, body: string): void {
+    this.countAnswer(status);
     this.stream.respond({
       ":status": status,
       "content-type": "text/plain; charset=utf-8",
       "content-length": body.length,
     });
     this.stream.end(body);
-    this.#finish();
+    this.finish();
   }
 
-  #expire(): void {
-    if (this.#finished || this.#answered) return;
-    if (!this.#requestDone) {
-      // The client stopped sending its body.
-      this.#upstream?.discard();
-      this.#upstream = undefined;
-      this.#finish();
-      this.stream.destroy();
-      return;
-    }
-    this.#backendFailed(Object.assign(new Error("no response headers in time"), { code: "ETIMEDOUT" }));
-  }
-
-  #finish(): void {
-    this.#finished = true;
-    clearTimeout(this.#timer);
-    this.#backend.untrack(this);
-  }
-
-  #clientClosed(): void {
-    if (this.#finished) return;
-    this.#upstream?.discard();
-    this.#upstream = undefined;
-    this.#finish();
-  }
-
-  /** Cut by a drain deadline or a route removal. */
-  destroy(): void {
-    this.#upstream?.discard();
-    this.#upstream = undefined;
-    this.#finish();
+  protected cutClient(): void {
     this.stream.destroy();
+  }
+
+  protected override finish(): void {
+    clearTimeout(this.#timer);
+    super.finish();
   }
 }

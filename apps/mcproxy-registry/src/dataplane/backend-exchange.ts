@@ -1,0 +1,125 @@
+// What an L7 request to a backend is, whatever the client speaks (HTTP/1.1: http1/exchange.ts,
+// HTTP/2: http2/stream-exchange.ts): a backend picked from the route, a connection from its pool,
+// a record in its open set (for drains and route removals), the response read by the shared
+// reader, and the same rules when the backend fails (count, log, resend once, 502/504) or the
+// client goes. Subclasses do the client's side.
+import type { BackendState, Closable } from "./backend.js";
+import { mayResend, recordFailure } from "./backend-failure.js";
+import type { ProxyContext } from "./context.js";
+import type { HeadError } from "./http1/message-head.js";
+import { ResponseReader } from "./http1/response-reader.js";
+import type { Upstream, UpstreamUser } from "./http1/upstream-pool.js";
+import type { LiveRoute } from "./live-route.js";
+import type { RouteMeters } from "./metrics.js";
+
+export abstract class BackendExchange implements UpstreamUser, Closable {
+  protected readonly startedAt = performance.now();
+  protected readonly backend: BackendState;
+  protected readonly meters: RouteMeters;
+  protected upstream: Upstream | undefined;
+  protected readonly reader = new ResponseReader();
+  /** The client was answered: the final response's head went out (the backend's, or ours). */
+  protected answered = false;
+  protected finished = false;
+  #retried = false;
+
+  constructor(
+    protected readonly ctx: ProxyContext,
+    live: LiveRoute,
+    /** The request's method (its response is read for it: HEAD has no body). */
+    protected readonly method: string,
+    /** The request has a body (then it is never sent twice). */
+    private readonly hasBody: boolean,
+  ) {
+    this.backend = live.pick();
+    this.meters = ctx.metrics.forRoute(live.route.hostname);
+  }
+
+  abstract upstreamData(chunk: Buffer): void;
+  abstract upstreamEnd(): void;
+  /** The request head for the backend, CRLF CRLF included. */
+  protected abstract requestHead(): string;
+  /** Answers the client ourselves (502, 504, 400) and ends the exchange. */
+  protected abstract reply(status: number, body: string): void;
+  /** Cuts the client's connection or stream: its response cannot be completed. */
+  protected abstract cutClient(): void;
+
+  /** Takes a pooled connection (or a new one when `fresh`) and sends the request head. */
+  protected connect(fresh: boolean): void {
+    const upstream = this.backend.upstreams.acquire(this, this.ctx.options.connectTimeoutMs, fresh);
+    this.upstream = upstream;
+    upstream.socket.write(this.requestHead(), "latin1");
+  }
+
+  upstreamError(err: NodeJS.ErrnoException): void {
+    if (this.finished) return;
+    const upstream = this.upstream;
+    const started = this.answered || this.reader.started;
+    if (upstream && !this.#retried && mayResend(this.method, this.hasBody, upstream.reused, started)) {
+      this.#retried = true;
+      upstream.discard();
+      this.connect(true);
+      return;
+    }
+    this.backendFailed(err);
+  }
+
+  protected backendFailed(err: NodeJS.ErrnoException | HeadError): void {
+    if (this.finished) return;
+    const answer = recordFailure(this.ctx, this.meters.route, this.backend.address, err);
+    this.discardUpstream();
+    if (this.answered) {
+      // Part of the response went out: the client can only learn of the failure by the cut.
+      this.finish();
+      this.cutClient();
+      return;
+    }
+    this.reply(answer.status, answer.body);
+  }
+
+  /**
+   * A deadline passed: the client stalled sending its body (it is cut), or the backend did not
+   * answer in time (504).
+   */
+  protected timedOut(requestDone: boolean): void {
+    if (this.finished || this.answered) return;
+    if (!requestDone) {
+      this.ctx.logger.debug({ route: this.meters.route }, "client stalled sending a request body");
+      this.discardUpstream();
+      this.finish();
+      this.cutClient();
+      return;
+    }
+    this.backendFailed(Object.assign(new Error("no response headers in time"), { code: "ETIMEDOUT" }));
+  }
+
+  /** Counts the answer the client gets. */
+  protected countAnswer(status: number): void {
+    this.answered = true;
+    this.meters.answered(status, this.startedAt);
+  }
+
+  protected discardUpstream(): void {
+    this.upstream?.discard();
+    this.upstream = undefined;
+  }
+
+  protected finish(): void {
+    this.finished = true;
+    this.backend.untrack(this);
+  }
+
+  /** The client went away. */
+  clientClosed(): void {
+    if (this.finished) return;
+    this.discardUpstream();
+    this.finish();
+  }
+
+  /** Cut by a drain deadline or a route removal. */
+  destroy(): void {
+    this.discardUpstream();
+    this.finish();
+    this.cutClient();
+  }
+}
