@@ -22,11 +22,18 @@ export class StreamExchange extends BackendExchange {
   #responseHead: ResponseHead | undefined;
   #response: BodyFraming | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** Waiting for the client stream's `drain` (the backend connection is paused meanwhile). */
+  #waitingDrain = false;
   /** The response's content, written to the stream (one function per exchange, not per chunk). */
   readonly #content = (data: Buffer) => {
-    if (!this.stream.write(data)) {
+    // One backend read may hold many chunks: pause once, resume once.
+    if (!this.stream.write(data) && !this.#waitingDrain) {
+      this.#waitingDrain = true;
       this.upstream?.socket.pause();
-      this.stream.once("drain", () => this.upstream?.socket.resume());
+      this.stream.once("drain", () => {
+        this.#waitingDrain = false;
+        this.upstream?.socket.resume();
+      });
     }
   };
 
