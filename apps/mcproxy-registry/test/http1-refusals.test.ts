@@ -5,7 +5,9 @@
 // backends and the setup are in http1-raw.ts.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "./harness.js";
-import { BIG, type Echoed, echoed, get, type H1Proxy, parseResponses, startH1Proxy } from "./http1-raw.js";
+import { get, parseResponses } from "./http1-client.js";
+import { BIG, type Echoed, echoed, type H1Proxy, startH1Proxy } from "./http1-raw.js";
+import { random } from "./seeded-random.js";
 
 let h1: H1Proxy;
 
@@ -198,17 +200,6 @@ describe("backends that misbehave", () => {
     expect(next.response.status).toBe(200);
   });
 });
-
-/** A small seeded generator (mulberry32): a failing case can be made again. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 300 inputs: random bytes, and random bytes and field-like lines after a valid request line. */
 function garbage(): { input: Buffer; halfClose: boolean }[] {

@@ -7,7 +7,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "./harness.js";
-import { type Echoed, echoed, get, type H1Proxy, parseResponses, startH1Proxy } from "./http1-raw.js";
+import { get, parseResponses } from "./http1-client.js";
+import { type Echoed, echoed, type H1Proxy, startH1Proxy } from "./http1-raw.js";
 
 let h1: H1Proxy;
 
