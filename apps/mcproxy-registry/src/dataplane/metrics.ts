@@ -1,6 +1,19 @@
 // The data plane's Prometheus metrics, on the same registry as the admin API's /metrics.
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
+/**
+ * The value for `key`, made once: label children are kept per route, code or mode, because
+ * prom-client's labels() hashes and allocates on every call (per request or connection here).
+ */
+function kept<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
 /** One route's request counters, looked up once per route instead of by labels per request. */
 export class RouteMeters {
   readonly #codes = new Map<number, Counter.Internal>();
@@ -15,12 +28,7 @@ export class RouteMeters {
 
   /** Counts a response with `code`, `startedAt` being performance.now() when the request came in. */
   answered(code: number, startedAt: number): void {
-    let counter = this.#codes.get(code);
-    if (!counter) {
-      counter = this.metrics.requests.labels(this.route, String(code));
-      this.#codes.set(code, counter);
-    }
-    counter.inc();
+    kept(this.#codes, code, () => this.metrics.requests.labels(this.route, String(code))).inc();
     this.latency.observe((performance.now() - startedAt) / 1000);
   }
 }
@@ -97,48 +105,37 @@ export class ProxyMetrics {
   readonly #active = new Map<string, Gauge.Internal<"mode">>();
   readonly #connections = new Map<string, Counter.Internal>();
 
-  /** The open-connections gauge for `mode` (children kept: labels() allocates on every call). */
+  /** The open-connections gauge for `mode`. */
   active(mode: "sniffing" | "l4" | "l7"): Gauge.Internal<"mode"> {
-    let gauge = this.#active.get(mode);
-    if (!gauge) {
-      gauge = this.activeConnections.labels(mode);
-      this.#active.set(mode, gauge);
-    }
-    return gauge;
+    return kept(this.#active, mode, () => this.activeConnections.labels(mode));
   }
 
   readonly #bytes = new Map<string, [Counter.Internal, Counter.Internal]>();
 
   /** Counts a closed connection's bytes on the wire (in: from the client, out: to it). */
   countBytes(route: string, received: number, sent: number): void {
-    let pair = this.#bytes.get(route);
-    if (!pair) {
-      pair = [this.bytes.labels(route, "in"), this.bytes.labels(route, "out")];
-      this.#bytes.set(route, pair);
-    }
-    pair[0].inc(received);
-    pair[1].inc(sent);
+    const [inward, outward] = kept(
+      this.#bytes,
+      route,
+      () =>
+        [this.bytes.labels(route, "in"), this.bytes.labels(route, "out")] as [
+          Counter.Internal,
+          Counter.Internal,
+        ],
+    );
+    inward.inc(received);
+    outward.inc(sent);
   }
 
   /** Counts a routed connection. */
   connected(port: number, route: string, mode: string): void {
     const key = `${port} ${route} ${mode}`;
-    let counter = this.#connections.get(key);
-    if (!counter) {
-      counter = this.connections.labels(String(port), route, mode);
-      this.#connections.set(key, counter);
-    }
-    counter.inc();
+    kept(this.#connections, key, () => this.connections.labels(String(port), route, mode)).inc();
   }
 
   /** The request counters of the route `hostname` (kept: a handful of objects per route). */
   forRoute(hostname: string): RouteMeters {
-    let meters = this.#meters.get(hostname);
-    if (!meters) {
-      meters = new RouteMeters(this, hostname);
-      this.#meters.set(hostname, meters);
-    }
-    return meters;
+    return kept(this.#meters, hostname, () => new RouteMeters(this, hostname));
   }
 }
 
