@@ -4,6 +4,7 @@
 import { createSocket } from "node:dgram";
 import { once } from "node:events";
 import { createConnection } from "node:net";
+import { random } from "@mcp/mcdsl/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AnswerCache } from "../src/dns/answers.js";
 import { Responder } from "../src/dns/responder.js";
@@ -13,17 +14,6 @@ import type { DnsRecord, Zone } from "../src/store/record.js";
 import { address, dig, type Mcns, query, rec, startMcns, ZONE } from "./harness.js";
 
 const PACKETS = 100_000;
-
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed from its seed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function withOpt(q: Buffer, version = 0): Buffer {
   const opt = Buffer.from([0, 0, 41, 0x10, 0, 0, version, 0x80, 0, 0, 0]);

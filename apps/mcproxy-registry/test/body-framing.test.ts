@@ -1,9 +1,10 @@
 // BodyFraming on its own: where a chunked body ends wherever its bytes are cut, what is refused as
 // malformed, and 5,000 random chunked streams that may only ever be refused with an Error.
+
+import { random } from "@mcp/mcdsl/testing";
 import { describe, expect, it } from "vitest";
 import { BodyFraming } from "../src/dataplane/http1/body-framing.js";
 import type { Framing } from "../src/dataplane/http1/message-head.js";
-import { random } from "./seeded-random.js";
 
 const CHUNKED: Framing = { kind: "chunked" };
 const latin1 = (s: string) => Buffer.from(s, "latin1");

@@ -3,11 +3,12 @@
 // refusal or an early answer, stale keep-alive connections, early 413, bad status lines, declined
 // upgrades, slow readers, and random garbage; then the process must still serve. The raw clients,
 // backends and the setup are in http1-raw.ts.
+
+import { random } from "@mcp/mcdsl/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "./harness.js";
 import { get, parseResponses } from "./http1-client.js";
 import { BIG, type Echoed, echoed, type H1Proxy, startH1Proxy } from "./http1-raw.js";
-import { random } from "./seeded-random.js";
 
 let h1: H1Proxy;
 

@@ -1,9 +1,10 @@
 // The HTTP/1.1 head parsers on their own: what they accept, what they refuse with which status, how
 // they rewrite a head for the next hop, and 5,000 mutated heads of each kind that may only ever be
 // refused with HeadError.
+
+import { random } from "@mcp/mcdsl/testing";
 import { describe, expect, it } from "vitest";
 import { HeadError, parseRequestHead, parseResponseHead } from "../src/dataplane/http1/message-head.js";
-import { random } from "./seeded-random.js";
 
 /** The HeadError a parse throws, or undefined when it accepts. */
 function refusal(parse: () => unknown): HeadError | undefined {

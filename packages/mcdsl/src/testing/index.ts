@@ -5,3 +5,4 @@ export { ensureBusyboxImage } from "./busybox-image.js";
 export { type CurlResult, curl } from "./curl.js";
 export { freePort } from "./free-port.js";
 export { type NatsServer, type StartNatsServerOptions, startNatsServer } from "./nats-server.js";
+export { random } from "./seeded-random.js";

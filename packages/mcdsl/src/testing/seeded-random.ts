@@ -1,4 +1,4 @@
-// Random test inputs that can be made again: a failing case is reproduced from its seed.
+// Random test inputs that can be made again (fuzzers): a failing case is reproduced from its seed.
 
 /** A small seeded generator (mulberry32): a failing case can be made again. */
 export function random(seed: number): () => number {
