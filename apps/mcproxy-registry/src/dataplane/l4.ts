@@ -76,7 +76,8 @@ export function relayL4(ctx: ProxyContext, client: Socket, hello: Buffer, live: 
     onClose();
   });
   upstream.once("close", () => {
-    if (connected) client.end();
+    // (The splice has usually passed the backend's end on already; end() twice builds an Error.)
+    if (connected && !client.writableEnded) client.end();
     onClose();
   });
 }

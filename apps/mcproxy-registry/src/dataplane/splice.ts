@@ -11,7 +11,8 @@ function onData(this: Spliced, chunk: Buffer): void {
   if (to && !to.write(chunk)) this.pause();
 }
 function onEnd(this: Spliced): void {
-  this[TARGET]?.end();
+  const to = this[TARGET];
+  if (to && !to.writableEnded) to.end();
 }
 /** `this` is the writer; the reader is found through the writer's own TARGET (the other way round). */
 function onDrain(this: Spliced): void {

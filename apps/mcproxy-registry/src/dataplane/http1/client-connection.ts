@@ -58,7 +58,8 @@ export class Http1Connection implements ExchangeOwner, HasDeadline {
     socket.on("end", () => {
       // The client is done sending; an exchange in progress still gets its response out.
       this.#closing = true;
-      if (!this.#exchange) socket.end();
+      // (Ended already when the last response said close: end() again would build an Error.)
+      if (!this.#exchange && !socket.writableEnded) socket.end();
     });
     socket.on("error", () => socket.destroy());
     socket.on("close", () => {
@@ -149,7 +150,9 @@ export class Http1Connection implements ExchangeOwner, HasDeadline {
   #end(last?: string): void {
     this.#done = true;
     this.#buffered = undefined;
-    if (last === undefined) this.socket.end();
+    if (this.socket.writableEnded) {
+      // Ended already (the client's FIN came first): nothing more can be said.
+    } else if (last === undefined) this.socket.end();
     else this.socket.end(last, "latin1");
     this.socket.resume();
   }
