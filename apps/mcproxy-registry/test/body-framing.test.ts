@@ -64,6 +64,21 @@ describe("BodyFraming", () => {
     expect(f.consume(input, end)).toBe(end); // done: nothing more is body
   });
 
+  it("keeps the trailer lines and the content apart for HTTP/2, the body split at every byte position", () => {
+    const input = latin1(body + next);
+    for (let at = 0; at <= input.length; at++) {
+      const f = new BodyFraming(CHUNKED);
+      let content = "";
+      for (const piece of cut(input, [at])) f.consume(piece, 0, (d) => (content += d.toString("latin1")));
+      expect(content, `cut at ${at}`).toBe("hello world!!!!!");
+      expect(f.trailers, `cut at ${at}`).toBe("X-Checksum: abc\r\nX-Other: 1");
+    }
+    // Without a content callback (HTTP/1.1: the bytes pass as they are) nothing is kept.
+    const plain = new BodyFraming(CHUNKED);
+    plain.consume(input, 0);
+    expect(plain.trailers).toBe("");
+  });
+
   it("ends a body of no chunks at its empty trailer section", () => {
     expect(feed(CHUNKED, [latin1("0\r\n\r\nrest")])).toEqual({ end: 5 });
     expect(feed(CHUNKED, [latin1("000;x=y\r\n\r\n")])).toEqual({ end: 11 });

@@ -145,13 +145,21 @@ describe("fields the proxy rewrites", () => {
 
   it("drops hop-by-hop fields: those named in Connection, Keep-Alive, TE, Proxy-Connection", async () => {
     const fields =
-      "Connection: keep-alive, x-foo\r\nX-Foo: secret\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\n" +
+      "Connection: keep-alive, x-foo\r\nX-Foo: secret\r\nKeep-Alive: timeout=5\r\nTE: gzip\r\n" +
       "Proxy-Connection: keep-alive\r\nX-Kept: yes\r\n";
     const { response, client } = await h1.roundTrip(get("/hop", fields));
     const { headers } = echoed(response);
     expect(headers["x-kept"]).toBe("yes");
     for (const name of ["x-foo", "keep-alive", "te", "proxy-connection", "connection"])
       expect(headers[name], name).toBeUndefined();
+    client.close();
+  });
+
+  it("passes TE: trailers on (as a hop-by-hop field of its own), the client taking trailers through us", async () => {
+    const { response, client } = await h1.roundTrip(get("/hop", "TE: deflate, trailers\r\n"));
+    const { headers } = echoed(response);
+    expect(headers.te).toBe("trailers");
+    expect(headers.connection).toBe("te");
     client.close();
   });
 

@@ -1,11 +1,13 @@
 // HTTP/2 clients through the real process, with Node's own http2 client: what the translation to
 // HTTP/1.1 must keep. A body of unknown length goes to the backend chunked, a HEAD answer keeps
-// its length and has no body, repeated Set-Cookie fields stay separate, a chunked response with
-// trailers arrives whole (its trailer fields are not relayed to HTTP/2 clients), and concurrent
-// streams on one session each get their own answer.
+// its length and has no body, repeated Set-Cookie fields stay separate, a chunked response's
+// trailer fields become the stream's trailers (`te: trailers` reaches the backend, as gRPC needs),
+// malformed trailers reset the stream, and concurrent streams on one session each get their own
+// answer.
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { type ClientHttp2Session, connect, type IncomingHttpHeaders } from "node:http2";
+import { type ClientHttp2Session, connect, constants, type IncomingHttpHeaders } from "node:http2";
+import { type AddressInfo, createServer as createNetServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RouteMode } from "@mcp/proto/mcproxy/v1/route_pb.js";
@@ -19,11 +21,23 @@ let proxy: ProxyProcess;
 let port: number;
 let backend: Backend;
 let session: ClientHttp2Session;
+/** Answers every request with a chunked body whose trailer line is not a field. */
+let badTrailers: Server;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "mcproxy-h2-"));
   pki = createPki(join(dir, "pki"));
   pki.issue("h2.test", pki.dir);
+  pki.issue("bad-trailers.test", pki.dir);
+  badTrailers = createNetServer((socket) => {
+    socket.on("data", () =>
+      socket.write(
+        "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nnot a field\r\n\r\n",
+      ),
+    );
+    socket.on("error", () => {});
+  }).listen(0, "127.0.0.1");
+  await once(badTrailers, "listening");
   backend = await startHttpBackend("h2", (req, res) => {
     let bytes = 0;
     req.on("data", (c: Buffer) => {
@@ -35,10 +49,12 @@ beforeAll(async () => {
         return void res.end("cookies");
       }
       if (req.url === "/trailers") {
+        // As a gRPC server does: trailers only for a client that says it takes them.
         res.setHeader("trailer", "x-checksum");
         res.write("part one, ");
         res.write("part two");
-        res.addTrailers({ "x-checksum": "abc" });
+        if (req.headers.te === "trailers")
+          res.addTrailers({ "x-checksum": "abc", "grpc-status": "0", "content-length": "99" });
         return void res.end();
       }
       const body = JSON.stringify({
@@ -65,6 +81,15 @@ beforeAll(async () => {
       owner: "test",
     },
   });
+  await proxy.client.addRoute({
+    route: {
+      listenerPort: port,
+      hostname: "bad-trailers.test",
+      mode: RouteMode.L7,
+      backends: [{ address: `127.0.0.1:${(badTrailers.address() as AddressInfo).port}` }],
+      owner: "test",
+    },
+  });
   session = connect(`https://127.0.0.1:${port}`, { ca: readFileSync(pki.rootFile), servername: "h2.test" });
   await once(session, "connect");
 });
@@ -73,6 +98,7 @@ afterAll(async () => {
   session?.close();
   await proxy?.stop();
   await backend?.close();
+  badTrailers?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -124,13 +150,55 @@ describe("HTTP/2 to an HTTP/1.1 backend", () => {
     expect(head.body).toBe("");
   });
 
-  it("keeps repeated Set-Cookie fields apart and relays a chunked response with trailers whole", async () => {
+  it("keeps repeated Set-Cookie fields apart", async () => {
     const cookies = await request({ ":path": "/cookies" });
     expect(cookies.headers["set-cookie"]).toEqual(["a=1; Path=/", "b=2; Path=/"]);
     expect(cookies.headers.connection).toBeUndefined();
-    const chunked = await request({ ":path": "/trailers" });
-    expect(chunked.body).toBe("part one, part two");
-    expect(chunked.headers["transfer-encoding"]).toBeUndefined();
+  });
+
+  it("relays a chunked response's trailer fields as the stream's trailers when the client takes them", async () => {
+    const withTrailers = await request({ ":path": "/trailers", te: "trailers" });
+    expect(withTrailers.body).toBe("part one, part two");
+    expect(withTrailers.headers["transfer-encoding"]).toBeUndefined();
+    expect(withTrailers.trailers).toMatchObject({ "x-checksum": "abc", "grpc-status": "0" });
+    // A field no trailer may carry is left out.
+    expect(withTrailers.trailers?.["content-length"]).toBeUndefined();
+    const without = await request({ ":path": "/trailers" });
+    expect(without.body).toBe("part one, part two");
+    expect(without.trailers?.["x-checksum"]).toBeUndefined();
+  });
+
+  it("resets the stream when the backend's trailer section is malformed, and goes on serving", async () => {
+    const other = connect(`https://127.0.0.1:${port}`, {
+      ca: readFileSync(pki.rootFile),
+      servername: "bad-trailers.test",
+    });
+    const stream = other.request({ ":path": "/", te: "trailers" });
+    stream.resume();
+    const [err] = (await once(stream, "error")) as [NodeJS.ErrnoException];
+    expect(err.code).toBe("ERR_HTTP2_STREAM_ERROR");
+    other.close();
+    const after = await request({ ":path": "/trailers", te: "trailers" });
+    expect(after.trailers).toMatchObject({ "x-checksum": "abc" });
+  });
+
+  it("survives clients that reset their streams with error codes mid-request", async () => {
+    for (const code of [
+      constants.NGHTTP2_INTERNAL_ERROR,
+      constants.NGHTTP2_PROTOCOL_ERROR,
+      constants.NGHTTP2_CANCEL,
+    ]) {
+      const stream = session.request({ ":method": "POST", ":path": "/echo" }, { endStream: false });
+      stream.on("error", () => {});
+      stream.write("part of a body");
+      // Long enough for the proxy to have the stream and its backend request under way.
+      await new Promise((r) => setTimeout(r, 50));
+      const closed = new Promise((r) => stream.once("close", r));
+      stream.close(code);
+      await closed;
+    }
+    const after = await request({ ":path": "/echo" });
+    expect(after.headers[":status"]).toBe(200);
   });
 
   it("answers concurrent streams of one session each with its own response", async () => {

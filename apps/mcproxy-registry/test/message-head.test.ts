@@ -4,7 +4,12 @@
 
 import { random } from "@mcp/mcdsl/testing";
 import { describe, expect, it } from "vitest";
-import { HeadError, parseRequestHead, parseResponseHead } from "../src/dataplane/http1/message-head.js";
+import {
+  HeadError,
+  parseRequestHead,
+  parseResponseHead,
+  parseTrailers,
+} from "../src/dataplane/http1/message-head.js";
 
 /** The HeadError a parse throws, or undefined when it accepts. */
 function refusal(parse: () => unknown): HeadError | undefined {
@@ -96,6 +101,9 @@ describe("parseRequestHead", () => {
       "Host: a.test",
       "X-Case:   MiXeD  value ",
       "Content-Length: 3",
+      // TE is hop-by-hop, but the proxy takes trailers too (and relays them): it asks on its own.
+      "connection: te",
+      "te: trailers",
       "x-forwarded-for: 10.0.0.1, 10.0.0.2, 192.0.2.7",
       "x-forwarded-proto: https",
       "x-forwarded-host: a.test",
@@ -153,6 +161,23 @@ describe("parseResponseHead", () => {
     const plain = parse("GET", "HTTP/1.1 200 OK", "Connection: keep-alive", "Content-Length: 1");
     expect(plain.unchanged).toBe(true);
     expect(plain.forward(true)).toMatch(/\r\nconnection: close\r\n\r\n$/);
+  });
+});
+
+describe("parseTrailers", () => {
+  it("gives the fields of a trailer section, leaving out those no trailer may carry", () => {
+    expect(parseTrailers("")).toEqual({});
+    expect(
+      parseTrailers(head("Grpc-Status: 0", "X-Sum: a", "x-sum: b", "Content-Length: 5", "TE: trailers")),
+    ).toEqual({ "grpc-status": "0", "x-sum": "a, b" });
+  });
+
+  it("refuses a line that is not a field, naming it", () => {
+    expect(refusal(() => parseTrailers(head("X-Ok: 1", "not a field")))).toMatchObject({
+      status: 502,
+      message: "response trailer head has a malformed field line (line 2)",
+    });
+    expect(refusal(() => parseTrailers("X-A: \x01"))?.status).toBe(502);
   });
 });
 

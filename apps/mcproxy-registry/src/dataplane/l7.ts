@@ -15,6 +15,7 @@ import { StreamExchange } from "./http2/stream-exchange.js";
 import type { SessionTickets } from "./session-tickets.js";
 
 const CLIENT = Symbol("client");
+const noop = () => {};
 interface ClientInfo {
   /** The SNI name, lower-cased: the route is looked up by it per request. */
   name: string;
@@ -112,6 +113,9 @@ export class L7Port {
   }
 
   #onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    // A stream reset with an error code (by the client, or by us cutting a failed response) emits
+    // 'error'; unheard, it would end the process. Its 'close' follows and is what the exchange uses.
+    stream.on("error", noop);
     const session = stream.session as (Http2Session & { [CLIENT]?: ClientInfo }) | undefined;
     if (!session) return;
     let client = session[CLIENT];

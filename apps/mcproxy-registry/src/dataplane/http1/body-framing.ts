@@ -25,6 +25,11 @@ export class BodyFraming {
   done: boolean;
   /** Bytes of the body seen so far (for the metrics). */
   seen = 0;
+  /**
+   * The trailer section's field lines (CRLF between them), kept when `consume` is given a
+   * `content` callback: an HTTP/2 client gets them as trailing fields, not in the bytes.
+   */
+  trailers = "";
   #remaining: number;
   readonly #chunked: boolean;
   readonly #untilClose: boolean;
@@ -130,6 +135,8 @@ export class BodyFraming {
           } else if (c === 0x0a) {
             throw new Error("trailer line not ended by CRLF");
           } else {
+            // Rare and small (16 KiB at most): byte by byte is fine.
+            if (content) this.trailers += String.fromCharCode(c);
             this.#line();
           }
           break;
@@ -139,10 +146,12 @@ export class BodyFraming {
           if (this.#lineLength === 0) {
             this.#state = Chunk.Done;
             this.done = true;
+            if (this.trailers.endsWith("\r\n")) this.trailers = this.trailers.slice(0, -2);
             return i + 1;
           }
           this.#lineLength = 0;
           this.#state = Chunk.Trailer;
+          if (content) this.trailers += "\r\n";
           break;
         case Chunk.Done:
           return i;

@@ -74,6 +74,8 @@ interface Fields {
   forwardedFor: string | undefined;
   /** `Keep-Alive: timeout=N` from a backend, in seconds. */
   keepAliveTimeout: number | undefined;
+  /** `TE: trailers`: the sender takes trailer fields (passed on, as the proxy relays them). */
+  teTrailers: boolean;
 }
 
 function isBlank(c: number): boolean {
@@ -86,7 +88,7 @@ function isBlank(c: number): boolean {
  * backend's); `who` names it in the message. The common case (nothing to leave out but
  * `Connection: keep-alive`) costs no copy: the kept lines are a slice of `text`.
  */
-function readFields(text: string, from: number, status: number, who: string): Fields {
+function readFields(text: string, from: number, status: number, who: string, linesBefore = 1): Fields {
   const f: Fields = {
     kept: "",
     changed: false,
@@ -100,12 +102,13 @@ function readFields(text: string, from: number, status: number, who: string): Fi
     host: undefined,
     forwardedFor: undefined,
     keepAliveTimeout: undefined,
+    teTrailers: false,
   };
   let connectionTokens: string[] | undefined;
   /** Kept lines before `keptFrom`, when something was left out. */
   let kept: string | undefined;
   let keptFrom = from;
-  let line = 1;
+  let line = linesBefore;
   for (let pos = from; pos < text.length; ) {
     line++;
     let eol = text.indexOf("\r\n", pos);
@@ -180,6 +183,13 @@ function readFields(text: string, from: number, status: number, who: string): Fi
       case "host":
         if (f.host !== undefined) throw new HeadError(status, `${who} has more than one Host field`);
         f.host = value;
+        break;
+      case "te":
+        f.teTrailers ||= value
+          .toLowerCase()
+          .split(",")
+          .some((t) => t.trim() === "trailers");
+        drop = true;
         break;
       case "x-forwarded-for":
         f.forwardedFor = f.forwardedFor === undefined ? value : `${f.forwardedFor}, ${value}`;
@@ -294,7 +304,9 @@ export function parseRequestHead(text: string): RequestHead {
           ? `connection: upgrade\r\nupgrade: ${upgrade}\r\n`
           : minor === 0
             ? "connection: close\r\n"
-            : "";
+            : f.teTrailers
+              ? "connection: te\r\nte: trailers\r\n"
+              : "";
       // The start line as it came when it can be (a slice, not a new string).
       const line = minor === 1 ? first : `${method} ${target} ${version}`;
       return (
@@ -362,20 +374,45 @@ export function parseResponseHead(text: string, method: string): ResponseHead {
           : "";
       return `HTTP/1.1 ${status} ${reason}\r\n${f.kept}${connection}\r\n`;
     },
-    fields() {
-      const out: Record<string, string | string[]> = {};
-      for (const line of f.kept.split("\r\n")) {
-        const colon = line.indexOf(":");
-        if (colon <= 0) continue;
-        const name = line.slice(0, colon).toLowerCase();
-        if (name === "transfer-encoding") continue;
-        const value = line.slice(colon + 1).trim();
-        const prior = out[name];
-        if (name === "set-cookie")
-          out[name] = prior === undefined ? [value] : [...(prior as string[]), value];
-        else out[name] = prior === undefined ? value : `${prior as string}, ${value}`;
-      }
-      return out;
-    },
+    fields: () => fieldObject(f.kept),
   };
+}
+
+/**
+ * Fields a trailer section may not carry (RFC 9110 section 6.5.1: framing, routing, content
+ * metadata), and that an HTTP/2 trailer HEADERS frame must not: left out.
+ */
+const NOT_IN_TRAILERS = ["content-length", "host", "content-type", "content-encoding", "content-range"];
+
+/**
+ * A chunked response's trailer section (its field lines, CRLF between them) as fields for an
+ * HTTP/2 client's trailing HEADERS. Throws HeadError(502) when a line is not a field.
+ */
+export function parseTrailers(text: string): Record<string, string | string[]> {
+  if (text === "") return {};
+  if (CONTROLS.test(text) || !pairedLineEnds(text)) {
+    throw new HeadError(502, "response trailers have a control character or a bare CR/LF");
+  }
+  const out = fieldObject(readFields(text, 0, 502, "response trailer", 0).kept);
+  for (const name of NOT_IN_TRAILERS) delete out[name];
+  return out;
+}
+
+/**
+ * Field lines as an object for HTTP/2: names lower-cased, repeated fields joined with ", "
+ * (Set-Cookie kept as a list), Transfer-Encoding left out (HTTP/2 frames bodies itself).
+ */
+function fieldObject(lines: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const line of lines.split("\r\n")) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).toLowerCase();
+    if (name === "transfer-encoding") continue;
+    const value = line.slice(colon + 1).trim();
+    const prior = out[name];
+    if (name === "set-cookie") out[name] = prior === undefined ? [value] : [...(prior as string[]), value];
+    else out[name] = prior === undefined ? value : `${prior as string}, ${value}`;
+  }
+  return out;
 }

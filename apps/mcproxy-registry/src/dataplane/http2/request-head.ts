@@ -38,6 +38,8 @@ export function requestHead(headers: IncomingHttpHeaders, clientAddress: string,
     else head += `${name}: ${value}\r\n`;
   }
   if (chunked) head += "transfer-encoding: chunked\r\n";
+  // The only TE an HTTP/2 client may send; passed on, since the response's trailers are relayed.
+  if (headers.te === "trailers") head += "connection: te\r\nte: trailers\r\n";
   const prior = headers["x-forwarded-for"];
   const forwardedFor = prior ? `${prior}, ${clientAddress}` : clientAddress;
   return `${head}x-forwarded-for: ${forwardedFor}\r\nx-forwarded-proto: https\r\nx-forwarded-host: ${authority}\r\n\r\n`;

@@ -3,12 +3,17 @@
 // becomes an HTTP/1.1 head (request-head.ts) and its body is sent as it comes (chunked when its
 // length is unknown); the response head is parsed by the same strict parser, its fields become the
 // stream's headers and its body's content (framing removed) the stream's data, with backpressure
-// both ways.
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerHttp2Stream } from "node:http2";
+// both ways. A chunked response's trailer fields become the stream's trailers (gRPC's status).
+import {
+  constants,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerHttp2Stream,
+} from "node:http2";
 import { BackendExchange } from "../backend-exchange.js";
 import type { ProxyContext } from "../context.js";
 import { BodyFraming } from "../http1/body-framing.js";
-import { HeadError, type ResponseHead } from "../http1/message-head.js";
+import { HeadError, parseTrailers, type ResponseHead } from "../http1/message-head.js";
 import type { HeadRead } from "../http1/response-reader.js";
 import type { LiveRoute } from "../live-route.js";
 import { requestHead } from "./request-head.js";
@@ -132,7 +137,11 @@ export class StreamExchange extends BackendExchange {
     const headers = head.fields() as OutgoingHttpHeaders;
     headers[":status"] = head.status;
     if (this.stream.destroyed) return void this.#finishWith(buf, bodyStart);
-    this.stream.respond(headers, { endStream: response.done });
+    // A chunked body may end in trailer fields: the stream waits for them before it closes.
+    this.stream.respond(headers, {
+      endStream: response.done,
+      waitForTrailers: head.framing.kind === "chunked",
+    });
     if (response.done) this.#afterBody(buf, bodyStart);
     else this.#responseBody(buf, bodyStart);
   }
@@ -149,8 +158,21 @@ export class StreamExchange extends BackendExchange {
   }
 
   #afterBody(buf: Buffer, end: number): void {
-    if (!this.#response?.done) return;
-    if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
+    const response = this.#response;
+    if (!response?.done) return;
+    if (!this.stream.destroyed && !this.stream.writableEnded) {
+      if (this.#responseHead?.framing.kind === "chunked") {
+        let trailers: ReturnType<typeof parseTrailers>;
+        try {
+          trailers = parseTrailers(response.trailers);
+        } catch (err) {
+          return void this.backendFailed(err as HeadError);
+        }
+        // Sent when the last DATA frame is queued ({} ends the stream with an empty HEADERS).
+        this.stream.once("wantTrailers", () => this.stream.sendTrailers(trailers));
+      }
+      this.stream.end();
+    }
     this.#finishWith(buf, end);
   }
 
@@ -189,8 +211,9 @@ export class StreamExchange extends BackendExchange {
     this.finish();
   }
 
+  /** RST_STREAM INTERNAL_ERROR: the client learns that the response is incomplete. */
   protected cutClient(): void {
-    this.stream.destroy();
+    if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
   }
 
   protected override finish(): void {
