@@ -125,12 +125,18 @@ $SERVE "$NODE" --max-semi-space-size=8 ${NODE_PROF:-} "$APP/dist/main.js" --conf
 for _ in $(seq 100); do curl -sk https://localhost:19452/ >/dev/null 2>&1 && curl -sk https://localhost:19441/ >/dev/null 2>&1 \
   && curl -sk https://localhost:19442/ >/dev/null 2>&1 && break; sleep 0.1; done
 
-# One load run → "req/s latency-in-ms" (wrk: p99; h2load: mean, it has no percentiles).
+# One load run → "req/s p99-latency-in-ms" (wrk: its --latency table; h2load: from its per-request
+# log, as it prints no percentiles itself).
 MS='function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return 0 }'
 wrk_run() { $LOAD wrk -t1 -c64 -d"${DUR}s" --latency "$@" 2>&1 | awk "$MS"' /Requests\/sec/ {r=$2} $1=="99%" {p=ms($2)} END {print r+0, p+0}'; }
 h2_run() {
-  $LOAD h2load -c32 -m10 -D "$DUR" "$@" 2>&1 |
-    awk "$MS"' /^finished in/ {for (i=1;i<=NF;i++) if ($i=="req/s,") r=$(i-1)} /time for request:/ {m=ms($6)} END {print r+0, m+0}'
+  local log="$W/h2load.log" r p
+  rm -f "$log"
+  r=$($LOAD h2load -c32 -m10 -D "$DUR" --log-file="$log" "$@" 2>&1 |
+    awk '/^finished in/ {for (i=1;i<=NF;i++) if ($i=="req/s,") r=$(i-1)} END {print r+0}')
+  # The log's third column: microseconds from request to the end of its response.
+  p=$(cut -f3 "$log" 2>/dev/null | sort -n | awk '{v[NR]=$1} END {i=int(NR*0.99); if (i<1) i=1; if (NR) printf "%.2f", v[i]/1000; else print 0}')
+  echo "$r $p"
 }
 load() {
   case $1 in
@@ -149,7 +155,7 @@ label() {
   case $1 in
     l4) echo "L4 keep-alive (vs HAProxy)" ;;
     h1) echo "L7 HTTP/1.1 keep-alive (vs nginx)" ;;
-    h2) echo "L7 HTTP/2 (vs nginx; mean latency)" ;;
+    h2) echo "L7 HTTP/2 (vs nginx)" ;;
     tls) echo "L7 new TLS connection per request" ;;
   esac
 }
@@ -165,7 +171,7 @@ resumes() {
 echo "TLS session resumption: mc-proxy L7 $(resumes 19452), nginx L7 $(resumes 19442)"
 echo "each figure: median of $REPEAT runs of ${DUR}s; PIN=${PIN:-0}; HAProxy nbthread ${HAPROXY_THREADS:-1}"
 echo "CPU µs/req: the proxy process's CPU time per request (HAProxy; nginx's worker; Node with its threads)"
-printf '%-36s %10s %9s %7s %10s %9s %7s %6s  %s\n' "scenario" "mcp req/s" "mcp lat" "µs/req" "ref req/s" "ref lat" "µs/req" \
+printf '%-36s %10s %9s %7s %10s %9s %7s %6s  %s\n' "scenario" "mcp req/s" "mcp p99" "µs/req" "ref req/s" "ref p99" "µs/req" \
   "ratio" "ratios per round"
 NGINX_WORKER=$(pgrep -P "$NGINX_REF" | head -1)
 for s in $SCENARIOS; do
