@@ -38,6 +38,9 @@ export class SessionTickets {
   #previous: TicketKey | undefined;
   readonly #timer: NodeJS.Timeout;
   #warned = false;
+  /** Random IVs for new tickets, made 256 at a time: one RAND call instead of one per handshake. */
+  #ivs = Buffer.alloc(0);
+  #ivAt = 0;
 
   constructor(private readonly logger: Logger) {
     this.#timer = setInterval(() => this.rotate(), ROTATE_MS).unref();
@@ -61,6 +64,15 @@ export class SessionTickets {
     return true;
   }
 
+  #iv(): Buffer {
+    if (this.#ivAt + 16 > this.#ivs.length) {
+      this.#ivs = randomBytes(16 * 256);
+      this.#ivAt = 0;
+    }
+    this.#ivAt += 16;
+    return this.#ivs.subarray(this.#ivAt - 16, this.#ivAt);
+  }
+
   /** A new key for new tickets; tickets under the one before still resume (and are renewed). */
   rotate(): void {
     this.#previous = this.#current;
@@ -69,7 +81,7 @@ export class SessionTickets {
 
   #callback(name: Buffer, encrypt: boolean): unknown[] {
     const current = this.#current;
-    if (encrypt) return [ISSUED, current.hmac, current.aes, current.name, randomBytes(16)];
+    if (encrypt) return [ISSUED, current.hmac, current.aes, current.name, this.#iv()];
     const key = name.equals(current.name)
       ? current
       : this.#previous?.name.equals(name)
