@@ -63,6 +63,10 @@ export class StreamExchange extends BackendExchange {
     this.connect(false);
     if (!this.#requestDone) {
       this.stream.on("data", (chunk: Buffer) => this.#bodyData(chunk));
+      // A client that resets its stream with NO_ERROR or CANCEL (or whose connection drops) mid
+      // upload gets 'aborted' and then 'end', as if the body were complete: without this the
+      // backend would get the last chunk and answer a request the client never finished.
+      this.stream.once("aborted", () => this.clientClosed());
       this.stream.once("end", () => this.#bodyEnd());
     }
     this.#arm();
