@@ -104,7 +104,9 @@ writeFileSync(
   join(dir, "mcproxy.toml"),
   `[server]\nlisten = "127.0.0.1:19460"\nsocket = "${dir}/admin.sock"\n[auth]\ntokens_file = "${dir}/tokens.toml"\n` +
     `[database]\npath = "${dir}/routes.db"\n[proxy]\nbind = "127.0.0.1"\ncert_dir = "${dir}"\n` +
-    `bootstrap_file = "${dir}/routes.toml"\nidle_timeout_ms = 600000\n[log]\nlevel = "warn"\n`,
+    `bootstrap_file = "${dir}/routes.toml"\nidle_timeout_ms = 600000\n` +
+    // The default cap (from the open-file limit) could be just under the connections asked for.
+    `max_connections = ${CONNECTIONS + 100}\n[log]\nlevel = "warn"\n`,
 );
 const proxy = spawn(
   process.execPath,

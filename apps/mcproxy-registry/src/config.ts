@@ -33,6 +33,11 @@ export const configSchema = z.object({
     idle_timeout_ms: ms(120_000),
     /** SetBackend's drain when the call does not say. */
     drain_timeout_ms: ms(30_000),
+    /**
+     * Client connections open at once, all listeners together; more are closed on arrival.
+     * 0: derived from the open-file limit ((limit - 256) / 2, an L4 connection holding two).
+     */
+    max_connections: z.number().int().min(0).max(10_000_000).default(0),
   }),
   events: section(eventsFields()),
   log: section(logFields()),

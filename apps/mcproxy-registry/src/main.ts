@@ -11,6 +11,7 @@ import { routeServiceRoutes } from "./api/route-service.js";
 import { CertStore } from "./certs/cert-store.js";
 import { followRenewals } from "./certs/renewals.js";
 import { APP, loadMcproxyConfig } from "./config.js";
+import { defaultMaxConnections, openFileLimit } from "./dataplane/connection-gate.js";
 import { DataPlane } from "./dataplane/data-plane.js";
 import { ProxyMetrics } from "./dataplane/metrics.js";
 import { RouteTable } from "./dataplane/route-table.js";
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
       connectTimeoutMs: p.connect_timeout_ms,
       responseTimeoutMs: p.response_timeout_ms,
       idleTimeoutMs: p.idle_timeout_ms,
+      maxConnections: p.max_connections || defaultMaxConnections(openFileLimit()),
     },
   });
   const routes = new RouteRegistry({

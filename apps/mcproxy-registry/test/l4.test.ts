@@ -108,6 +108,9 @@ describe("L4 passthrough", () => {
       upstream.on("data", (c) => client.write(c));
       upstream.on("close", () => client.destroy());
       client.on("close", () => upstream.destroy());
+      // The proxy may close its side while the client still sends (EPIPE): the relay just ends.
+      upstream.on("error", () => client.destroy());
+      client.on("error", () => upstream.destroy());
     });
     relay.listen(0, "127.0.0.1");
     await once(relay, "listening");

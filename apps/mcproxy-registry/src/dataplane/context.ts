@@ -15,6 +15,8 @@ export interface ProxyOptions {
   responseTimeoutMs: number;
   /** Idle L7 client connections (keep-alive, HTTP/2) are closed after this. */
   idleTimeoutMs: number;
+  /** Client connections open at once, all listeners together; more are closed on arrival. */
+  maxConnections: number;
 }
 
 export interface ProxyContext {

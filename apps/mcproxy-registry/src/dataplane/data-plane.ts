@@ -1,6 +1,7 @@
 // The data plane: one TCP listener per port that has routes, opened and closed as routes come and
 // go. Every connection is sniffed for its SNI and relayed (L4) or terminated (L7).
-import { createServer, type Server } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
+import { ConnectionGate } from "./connection-gate.js";
 import type { ProxyContext } from "./context.js";
 import { relayL4 } from "./l4.js";
 import { L7Port } from "./l7.js";
@@ -15,9 +16,14 @@ interface Listener {
 export class DataPlane {
   readonly #listeners = new Map<number, Listener>();
   readonly #tickets: SessionTickets;
+  readonly #gate: ConnectionGate;
+  /** When the last "at capacity" warning was logged (one per 10 s at most). */
+  #warnedAt = 0;
 
   constructor(private readonly ctx: ProxyContext) {
     this.#tickets = new SessionTickets(ctx.logger);
+    this.#gate = new ConnectionGate(ctx.options.maxConnections);
+    ctx.logger.info({ max_connections: ctx.options.maxConnections }, "client connection cap");
   }
 
   /** Ports with an open listener. */
@@ -30,12 +36,13 @@ export class DataPlane {
     if (this.#listeners.has(port)) return;
     const l7 = new L7Port(this.ctx, port, this.#tickets);
     // Half-open sockets: a client that is done sending may still be owed the backend's reply.
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (client) =>
+    const server = createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (client) => {
+      if (!this.#gate.admit(client)) return this.#refuse(port, client);
       sniffConnection(this.ctx, port, client, {
         l4: (socket, hello, live) => relayL4(this.ctx, socket, hello, live),
         l7: (socket, hello, live) => l7.accept(socket, hello, live.route.hostname),
-      }),
-    );
+      });
+    });
     server.on("error", (err) => this.ctx.logger.error({ port, err: err.message }, "listener failed"));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -46,6 +53,20 @@ export class DataPlane {
     });
     this.#listeners.set(port, { server, l7 });
     this.ctx.logger.info({ port, bind: this.ctx.options.bind }, "listener opened");
+  }
+
+  /** Over max_connections: closed at once (a reset, so no descriptor lingers in TIME_WAIT here). */
+  #refuse(port: number, client: Socket): void {
+    this.ctx.metrics.handshakeFailures.inc({ port, reason: "over_capacity" });
+    client.on("error", () => {});
+    client.resetAndDestroy();
+    const now = Date.now();
+    if (now - this.#warnedAt < 10_000) return;
+    this.#warnedAt = now;
+    this.ctx.logger.warn(
+      { port, max_connections: this.#gate.max },
+      'connection refused: max_connections reached (see mcproxy_handshake_failures_total{reason="over_capacity"})',
+    );
   }
 
   /** Closes the listeners of ports that no longer have a route (their connections were closed with the routes). */

@@ -40,7 +40,8 @@ export type HandshakeFailure =
   | "timeout"
   | "client_closed"
   | "tls_error"
-  | "certificate_unavailable";
+  | "certificate_unavailable"
+  | "over_capacity";
 export type BackendFailure = "refused" | "timeout" | "reset" | "unreachable";
 
 export class ProxyMetrics {
@@ -88,7 +89,7 @@ export class ProxyMetrics {
     });
     this.handshakeFailures = new Counter({
       name: "mcproxy_handshake_failures_total",
-      help: "Connections closed before routing: unknown or missing SNI, malformed hello, timeout, TLS errors",
+      help: "Connections closed before routing: unknown or missing SNI, malformed hello, timeout, TLS errors, over max_connections",
       labelNames: ["port", "reason"] as const,
       registers,
     });

@@ -1,0 +1,48 @@
+// A cap on client connections across all listeners, so that a flood of idle connections meets a
+// clean refusal instead of running the process out of file descriptors: at EMFILE the admin API,
+// the route database and certificate reloads would fail too. The default comes from the process's
+// open-file limit, leaving room for backend sockets (an L4 connection holds two descriptors).
+import { readFileSync } from "node:fs";
+import type { Socket } from "node:net";
+
+/** Descriptors kept for everything else: listeners, the database, the API, certificate files. */
+const RESERVED_FDS = 256;
+/** When the limit cannot be read (not Linux): nginx's default worker_connections × 10. */
+const FALLBACK = 10_000;
+
+/** The soft limit on open files (from /proc/self/limits), or undefined when unknown. */
+export function openFileLimit(limits = "/proc/self/limits"): number | undefined {
+  try {
+    const line = readFileSync(limits, "utf8").match(/^Max open files\s+(\d+|unlimited)/m);
+    if (!line) return undefined;
+    return line[1] === "unlimited" ? Number.POSITIVE_INFINITY : Number(line[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `max_connections = 0`: half of what the open-file limit leaves after the reserve. */
+export function defaultMaxConnections(fileLimit: number | undefined): number {
+  if (fileLimit === undefined) return FALLBACK;
+  if (!Number.isFinite(fileLimit)) return 1_000_000;
+  return Math.max(16, Math.floor((fileLimit - RESERVED_FDS) / 2));
+}
+
+export class ConnectionGate {
+  #open = 0;
+
+  constructor(readonly max: number) {}
+
+  /** Client connections open now. */
+  get open(): number {
+    return this.#open;
+  }
+
+  /** Counts `socket` in until it closes; false when the cap is reached (the caller refuses it). */
+  admit(socket: Socket): boolean {
+    if (this.#open >= this.max) return false;
+    this.#open++;
+    socket.once("close", () => this.#open--);
+    return true;
+  }
+}
