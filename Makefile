@@ -64,7 +64,7 @@ typecheck: setup ## tsc --noEmit in every package
 test: lint typecheck build ## lint, typecheck, then every test suite; ends with "N passed, N failed"
 	@rm -f */*/.tmp/vitest-report.json
 	@turbo run test --continue --concurrency=1 --output-logs=full; \
-	node scripts/test-summary.mjs
+	node scripts/test-summary.mjs --turbo-exit=$$?
 
 up: build podman-conf ## the whole platform locally: start it, deploy the hello example, check it (.mcp-dev/)
 	@scripts/dev/up.sh

@@ -34,6 +34,14 @@ for (const group of ["packages", "apps", "examples", "tests"]) {
   }
 }
 
+// A suite can exit non-zero with every test passed: vitest fails a run on an unhandled error (an
+// exception thrown outside any test), and its JSON report does not say so. Count it once.
+const turboExit = Number(process.argv.find((a) => a.startsWith("--turbo-exit="))?.slice(13) ?? 0);
+if (turboExit !== 0 && failed === 0) {
+  failed += 1;
+  problems.push("a test command failed with no failed test (an unhandled error? see its log above)");
+}
+
 for (const p of problems) console.log(`test-summary: ${p}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);
