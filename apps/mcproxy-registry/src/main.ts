@@ -11,6 +11,7 @@ import { routeServiceRoutes } from "./api/route-service.js";
 import { CertStore } from "./certs/cert-store.js";
 import { followRenewals } from "./certs/renewals.js";
 import { APP, loadMcproxyConfig } from "./config.js";
+import { AccessLog } from "./dataplane/access-log.js";
 import { defaultMaxConnections, openFileLimit } from "./dataplane/connection-gate.js";
 import { DataPlane } from "./dataplane/data-plane.js";
 import { ProxyMetrics } from "./dataplane/metrics.js";
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
     certs,
     metrics,
     logger,
+    access: p.access_log ? new AccessLog(logger) : undefined,
     options: {
       bind: p.bind,
       handshakeTimeoutMs: p.handshake_timeout_ms,

@@ -3,6 +3,7 @@
 // a record in its open set (for drains and route removals), the response read by the shared
 // reader, and the same rules when the backend fails (count, log, resend once, 502/504) or the
 // client goes. Subclasses do the client's side.
+import type { RequestEntry } from "./access-log.js";
 import type { BackendState, Closable } from "./backend.js";
 import { mayResend, recordFailure } from "./backend-failure.js";
 import type { ProxyContext } from "./context.js";
@@ -20,6 +21,8 @@ export abstract class BackendExchange implements UpstreamUser, Closable {
   protected readonly reader = new ResponseReader();
   /** The client was answered: the final response's head went out (the backend's, or ours). */
   protected answered = false;
+  /** The status the client got (0 until it got one). */
+  protected status = 0;
   protected finished = false;
   #retried = false;
 
@@ -43,6 +46,8 @@ export abstract class BackendExchange implements UpstreamUser, Closable {
   protected abstract reply(status: number, body: string): void;
   /** Cuts the client's connection or stream: its response cannot be completed. */
   protected abstract cutClient(): void;
+  /** The access log's line for this request (asked only when the log is on). */
+  protected abstract accessEntry(): RequestEntry;
 
   /** Takes a pooled connection (or a new one when `fresh`) and sends the request head. */
   protected connect(fresh: boolean): void {
@@ -96,6 +101,7 @@ export abstract class BackendExchange implements UpstreamUser, Closable {
   /** Counts the answer the client gets. */
   protected countAnswer(status: number): void {
     this.answered = true;
+    this.status = status;
     this.meters.answered(status, this.startedAt);
   }
 
@@ -107,6 +113,11 @@ export abstract class BackendExchange implements UpstreamUser, Closable {
   protected finish(): void {
     this.finished = true;
     this.backend.untrack(this);
+    this.logAccess();
+  }
+
+  protected logAccess(): void {
+    this.ctx.access?.request(this.accessEntry());
   }
 
   /** The client went away. */

@@ -1,6 +1,7 @@
 // What every part of the data plane shares: the route table, certificates, metrics and timeouts.
 import type { Logger } from "@mcp/mcdsl/log";
 import type { CertStore } from "../certs/cert-store.js";
+import type { AccessLog } from "./access-log.js";
 import type { ProxyMetrics } from "./metrics.js";
 import type { RouteTable } from "./route-table.js";
 
@@ -25,4 +26,6 @@ export interface ProxyContext {
   metrics: ProxyMetrics;
   options: ProxyOptions;
   logger: Logger;
+  /** Present when `[proxy] access_log` is on. */
+  access?: AccessLog;
 }

@@ -2,6 +2,7 @@
 // route asks for one), then splice both ways with backpressure (splice.ts): a slow reader pauses
 // the other side instead of buffering without bound.
 import { connect, type Socket } from "node:net";
+import { since } from "./access-log.js";
 import { alertRecord, TlsAlert } from "./client-hello.js";
 import type { ProxyContext } from "./context.js";
 import type { LiveRoute } from "./live-route.js";
@@ -65,11 +66,23 @@ export function relayL4(ctx: ProxyContext, client: Socket, hello: Buffer, live: 
   client.on("error", () => upstream.destroy());
   // Each side's end is passed on by the splice; a side that goes away entirely takes the other along.
   let closed = 0;
+  // Read now: a closed socket no longer has its address.
+  const access = ctx.access && { client: client.remoteAddress ?? "", startedAt: performance.now() };
   const onClose = () => {
     if (++closed < 2) return;
     active.dec();
     backend.untrack(pair);
     ctx.metrics.countBytes(route.hostname, client.bytesRead, client.bytesWritten);
+    if (access) {
+      ctx.access?.connection({
+        route: route.hostname,
+        client: access.client,
+        backend: backend.address,
+        bytes_in: client.bytesRead,
+        bytes_out: client.bytesWritten,
+        ms: since(access.startedAt),
+      });
+    }
   };
   client.once("close", () => {
     upstream.destroy();

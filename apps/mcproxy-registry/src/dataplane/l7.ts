@@ -129,8 +129,19 @@ export class L7Port {
     }
     const live = this.ctx.table.lookup(this.port, client.name);
     if (live?.route.mode !== "l7") {
+      const body = "misdirected request: no route for this name\n";
       stream.respond({ ":status": 421, "content-type": "text/plain" });
-      stream.end("misdirected request: no route for this name\n");
+      stream.end(body);
+      this.ctx.access?.request({
+        proto: "h2",
+        route: client.name,
+        client: client.address,
+        method: headers[":method"] ?? "",
+        target: headers[":path"] ?? "",
+        status: 421,
+        bytes: body.length,
+        ms: 0,
+      });
       return;
     }
     new StreamExchange(this.ctx, live, stream, headers, client.address).start();

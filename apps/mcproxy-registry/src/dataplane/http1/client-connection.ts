@@ -161,6 +161,16 @@ export class Http1Connection implements ExchangeOwner, HasDeadline {
   #refuse(status: number, message: string): void {
     this.ctx.logger.debug({ client: this.#clientAddress, status, err: message }, "request refused");
     const body = `${message}\n`;
+    this.ctx.access?.request({
+      proto: "http/1.1",
+      route: this.route()?.route.hostname ?? "",
+      client: this.#clientAddress,
+      method: "",
+      target: "",
+      status,
+      bytes: body.length,
+      ms: 0,
+    });
     this.#end(
       `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\ncontent-type: text/plain; charset=utf-8\r\n` +
         `content-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,

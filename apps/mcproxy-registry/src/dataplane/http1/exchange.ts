@@ -4,6 +4,7 @@
 // backend connection can carry the next request. Interim 1xx responses are passed on; a 101
 // turns both connections into a tunnel (WebSocket).
 import type { TLSSocket } from "node:tls";
+import { type RequestEntry, since } from "../access-log.js";
 import type { Closable } from "../backend.js";
 import { BackendExchange } from "../backend-exchange.js";
 import type { ProxyContext } from "../context.js";
@@ -33,6 +34,8 @@ export class Http1Exchange extends BackendExchange {
   #response: BodyFraming | undefined;
   /** The response should close the client connection (decided with its head). */
   #closeClient = false;
+  /** The body length of the proxy's own answer (502, 504, 400), for the access log. */
+  #replied = 0;
 
   constructor(
     ctx: ProxyContext,
@@ -222,6 +225,7 @@ export class Http1Exchange extends BackendExchange {
   /** Answers the client ourselves (502/504/400) and ends the connection. */
   protected reply(status: number, body: string): void {
     this.countAnswer(status);
+    this.#replied = body.length;
     const text = status === 504 ? "Gateway Timeout" : status === 400 ? "Bad Request" : "Bad Gateway";
     this.owner.socket.write(
       `HTTP/1.1 ${status} ${text}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
@@ -267,6 +271,7 @@ export class Http1Exchange extends BackendExchange {
     };
     this.backend.untrack(this);
     this.finished = true;
+    this.logAccess();
     this.backend.track(pair);
     let closed = 0;
     const onClose = () => {
@@ -285,5 +290,19 @@ export class Http1Exchange extends BackendExchange {
 
   protected cutClient(): void {
     this.owner.socket.destroy();
+  }
+
+  protected accessEntry(): RequestEntry {
+    return {
+      proto: "http/1.1",
+      route: this.meters.route,
+      client: this.clientAddress,
+      method: this.head.method,
+      target: this.head.target,
+      status: this.status,
+      bytes: this.#response?.seen ?? this.#replied,
+      ms: since(this.startedAt),
+      backend: this.backend.address,
+    };
   }
 }

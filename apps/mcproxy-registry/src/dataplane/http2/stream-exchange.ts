@@ -10,6 +10,7 @@ import {
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
 } from "node:http2";
+import { type RequestEntry, since } from "../access-log.js";
 import { BackendExchange } from "../backend-exchange.js";
 import type { ProxyContext } from "../context.js";
 import { BodyFraming } from "../http1/body-framing.js";
@@ -27,6 +28,9 @@ export class StreamExchange extends BackendExchange {
   #responseHead: ResponseHead | undefined;
   #response: BodyFraming | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #replied = 0;
+  /** The request's :path (for the access log). */
+  readonly #target: string;
   /** Waiting for the client stream's `drain` (the backend connection is paused meanwhile). */
   #waitingDrain = false;
   /** The response's content, written to the stream (one function per exchange, not per chunk). */
@@ -47,7 +51,7 @@ export class StreamExchange extends BackendExchange {
     live: LiveRoute,
     private readonly stream: ServerHttp2Stream,
     headers: IncomingHttpHeaders,
-    clientAddress: string,
+    private readonly clientAddress: string,
   ) {
     const length = headers["content-length"];
     const hasBody = length !== undefined ? length !== "0" : !stream.endAfterHeaders;
@@ -55,6 +59,7 @@ export class StreamExchange extends BackendExchange {
     this.#chunked = hasBody && length === undefined;
     this.#requestDone = !hasBody;
     this.#head = requestHead(headers, clientAddress, this.#chunked);
+    this.#target = headers[":path"] ?? "";
   }
 
   start(): void {
@@ -206,6 +211,7 @@ export class StreamExchange extends BackendExchange {
 
   protected reply(status: number, body: string): void {
     this.countAnswer(status);
+    this.#replied = body.length;
     this.stream.respond({
       ":status": status,
       "content-type": "text/plain; charset=utf-8",
@@ -218,6 +224,20 @@ export class StreamExchange extends BackendExchange {
   /** RST_STREAM INTERNAL_ERROR: the client learns that the response is incomplete. */
   protected cutClient(): void {
     if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+  }
+
+  protected accessEntry(): RequestEntry {
+    return {
+      proto: "h2",
+      route: this.meters.route,
+      client: this.clientAddress,
+      method: this.method,
+      target: this.#target,
+      status: this.status,
+      bytes: this.#response?.seen ?? this.#replied,
+      ms: since(this.startedAt),
+      backend: this.backend.address,
+    };
   }
 
   protected override finish(): void {
