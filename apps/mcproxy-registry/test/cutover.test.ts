@@ -1,8 +1,9 @@
-// Zero-drop cut-over: a steady load of HTTPS requests runs through the real proxy while SetBackend
+// Zero-drop cut-over: a steady load of HTTPS requests (HTTP/1.1 and HTTP/2) runs through the real proxy while SetBackend
 // moves the route from the old backend to the new one and the old backend then shuts down, as a
 // deploy does. Not one request may fail, and every request started after the switch returned
 // must be served by the new backend.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { type ClientHttp2Session, connect as connectHttp2 } from "node:http2";
 import { Agent, request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,14 +42,12 @@ interface Outcome {
   error?: string;
 }
 
-/** `workers` loops of GET requests until stop() is called; every outcome is recorded. */
-function steadyLoad(hostname: string, agent: Agent, workers: number) {
-  const outcomes: Outcome[] = [];
-  let running = true;
-  const one = () =>
-    new Promise<void>((resolve) => {
-      const outcome: Outcome = { startedAt: performance.now() };
-      outcomes.push(outcome);
+/** One GET through the proxy: the status and body, or a thrown error. */
+type Fetch = () => Promise<{ status: number; body: string }>;
+
+function viaHttps(hostname: string, agent: Agent): Fetch {
+  return () =>
+    new Promise((resolve, reject) => {
       const req = request(
         { host: "127.0.0.1", port, servername: hostname, path: "/", headers: { host: hostname }, agent },
         (res) => {
@@ -56,19 +55,50 @@ function steadyLoad(hostname: string, agent: Agent, workers: number) {
           res.on("data", (c) => {
             body += c;
           });
-          res.on("end", () => {
-            if (res.statusCode === 200) outcome.backend = (JSON.parse(body) as { backend: string }).backend;
-            else outcome.error = `status ${res.statusCode}: ${body}`;
-            resolve();
-          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+          res.on("error", reject);
         },
       );
-      req.on("error", (err) => {
-        outcome.error = err.message;
-        resolve();
-      });
+      req.on("error", reject);
       req.end();
     });
+}
+
+/** Requests spread over `sessions` HTTP/2 connections, many streams on each at once. */
+function viaHttp2(sessions: ClientHttp2Session[]): Fetch {
+  let next = 0;
+  return () =>
+    new Promise((resolve, reject) => {
+      const session = sessions[next++ % sessions.length]!;
+      const stream = session.request({ ":path": "/" });
+      let status = 0;
+      let body = "";
+      stream.on("response", (h) => {
+        status = Number(h[":status"]);
+      });
+      stream.on("data", (c) => {
+        body += c;
+      });
+      stream.on("end", () => resolve({ status, body }));
+      stream.on("error", reject);
+    });
+}
+
+/** `workers` loops of `fetchOnce` until stop() is called; every outcome is recorded. */
+function steadyLoad(fetchOnce: Fetch, workers: number) {
+  const outcomes: Outcome[] = [];
+  let running = true;
+  const one = async () => {
+    const outcome: Outcome = { startedAt: performance.now() };
+    outcomes.push(outcome);
+    try {
+      const { status, body } = await fetchOnce();
+      if (status === 200) outcome.backend = (JSON.parse(body) as { backend: string }).backend;
+      else outcome.error = `status ${status}: ${body}`;
+    } catch (err) {
+      outcome.error = (err as Error).message;
+    }
+  };
   const loops = Array.from({ length: workers }, async () => {
     while (running) await one();
   });
@@ -82,8 +112,11 @@ function steadyLoad(hostname: string, agent: Agent, workers: number) {
   };
 }
 
-async function cutOver(mode: "l4" | "l7", keepAlive: boolean) {
-  const hostname = `${mode}.cutover.test`;
+/** The clients: HTTPS/1.1 with keep-alive, HTTPS/1.1 with a connection per request, or HTTP/2. */
+type Clients = "keep-alive" | "close" | "h2";
+
+async function cutOver(mode: "l4" | "l7", clients: Clients) {
+  const hostname = `${mode}.${clients}.cutover.test`;
   pki.issue(hostname);
   const start =
     mode === "l4"
@@ -101,13 +134,19 @@ async function cutOver(mode: "l4" | "l7", keepAlive: boolean) {
       owner: "deploy",
     },
   });
+  const ca = readFileSync(pki.rootFile);
   // Finite maxSockets would make Node reuse a socket for a queued request even without keep-alive.
-  const agent = new Agent({
-    keepAlive,
-    maxSockets: keepAlive ? 8 : Number.POSITIVE_INFINITY,
-    ca: readFileSync(pki.rootFile),
-  });
-  const load = steadyLoad(hostname, agent, 6);
+  const keepAlive = clients === "keep-alive";
+  const agent = new Agent({ keepAlive, maxSockets: keepAlive ? 8 : Number.POSITIVE_INFINITY, ca });
+  const sessions =
+    clients === "h2"
+      ? [0, 1].map(() => connectHttp2(`https://127.0.0.1:${port}`, { ca, servername: hostname }))
+      : [];
+  for (const session of sessions) session.on("error", () => {});
+  const load = steadyLoad(
+    clients === "h2" ? viaHttp2(sessions) : viaHttps(hostname, agent),
+    clients === "h2" ? 12 : 6,
+  );
   await eventually(async () => load.served("old") >= 100, 30_000);
 
   await proxy.client.setBackend({
@@ -128,20 +167,28 @@ async function cutOver(mode: "l4" | "l7", keepAlive: boolean) {
   await eventually(async () => load.served("new") >= before + 100, 30_000);
   await load.stop();
   agent.destroy();
+  for (const session of sessions) session.close();
   await newBackend.close();
   return { outcomes: load.outcomes, switchedAt };
 }
 
 describe("SetBackend under steady load", () => {
   it("L7 with keep-alive clients: no request fails, new requests go to the new backend at once", async () => {
-    const { outcomes, switchedAt } = await cutOver("l7", true);
+    const { outcomes, switchedAt } = await cutOver("l7", "keep-alive");
+    expect(outcomes.filter((o) => o.error)).toEqual([]);
+    expect(outcomes.filter((o) => o.startedAt > switchedAt && o.backend === "old")).toEqual([]);
+    expect(outcomes.length).toBeGreaterThan(300);
+  });
+
+  it("L7 with HTTP/2 clients (streams in flight on shared connections): no request fails", async () => {
+    const { outcomes, switchedAt } = await cutOver("l7", "h2");
     expect(outcomes.filter((o) => o.error)).toEqual([]);
     expect(outcomes.filter((o) => o.startedAt > switchedAt && o.backend === "old")).toEqual([]);
     expect(outcomes.length).toBeGreaterThan(300);
   });
 
   it("L4 with a connection per request: no connection fails", async () => {
-    const { outcomes, switchedAt } = await cutOver("l4", false);
+    const { outcomes, switchedAt } = await cutOver("l4", "close");
     expect(outcomes.filter((o) => o.error)).toEqual([]);
     expect(outcomes.filter((o) => o.startedAt > switchedAt && o.backend === "old")).toEqual([]);
     expect(outcomes.length).toBeGreaterThan(300);
