@@ -38,6 +38,11 @@ export const configSchema = z.object({
      * 0: derived from the open-file limit ((limit - 256) / 2, an L4 connection holding two).
      */
     max_connections: z.number().int().min(0).max(10_000_000).default(0),
+    /**
+     * On SIGTERM, how long requests in progress (and L4 connections) may take before they are cut.
+     * Keep it under the service manager's stop timeout (podman stop: 10 s).
+     */
+    shutdown_timeout_ms: ms(8_000),
     /** A JSON line per L7 request and per L4 connection on the log stream (`log: "access"`). */
     access_log: z.boolean().default(false),
   }),

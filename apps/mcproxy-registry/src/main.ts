@@ -93,9 +93,10 @@ async function main(): Promise<void> {
   );
 
   closeOnSignals(logger, [
+    // The data plane first: its requests in progress finish while the API still answers.
+    () => dataPlane.shutdown(p.shutdown_timeout_ms),
     () => tcpServer.close(),
     () => socketServer.close(),
-    () => dataPlane.close(),
     () => renewals?.stop(),
     () => bus?.close(),
     () => store.close(),

@@ -30,6 +30,8 @@ export function defaultMaxConnections(fileLimit: number | undefined): number {
 
 export class ConnectionGate {
   #open = 0;
+  /** Called when the last connection closes (shutdown waits on it). */
+  readonly #whenEmpty = new Set<() => void>();
 
   constructor(readonly max: number) {}
 
@@ -42,7 +44,24 @@ export class ConnectionGate {
   admit(socket: Socket): boolean {
     if (this.#open >= this.max) return false;
     this.#open++;
-    socket.once("close", () => this.#open--);
+    socket.once("close", () => {
+      if (--this.#open === 0) for (const done of this.#whenEmpty) done();
+    });
     return true;
+  }
+
+  /** Resolves true when no connection is open, false when `ms` passes first. */
+  drained(ms: number): Promise<boolean> {
+    if (this.#open === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const finish = (empty: boolean) => {
+        clearTimeout(timer);
+        this.#whenEmpty.delete(done);
+        resolve(empty);
+      };
+      const done = () => finish(true);
+      const timer = setTimeout(() => finish(false), ms);
+      this.#whenEmpty.add(done);
+    });
   }
 }

@@ -81,6 +81,29 @@ export class DataPlane {
     }
   }
 
+  /**
+   * Stops gracefully: the listeners close (no new connections), HTTP/1.1 connections end after
+   * the response in progress, HTTP/2 sessions get a GOAWAY; after `graceMs` whatever is still
+   * open (L4 connections, WebSockets, long responses) is cut.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    for (const { server, l7 } of this.#listeners.values()) {
+      server.close();
+      l7.shutdown();
+    }
+    const open = this.#gate.open;
+    if (open > 0)
+      this.ctx.logger.info({ connections: open, grace_ms: graceMs }, "draining client connections");
+    const drained = await this.#gate.drained(graceMs);
+    if (!drained) {
+      this.ctx.logger.warn(
+        { connections: this.#gate.open },
+        "shutdown deadline: cutting the connections left",
+      );
+    }
+    this.close();
+  }
+
   close(): void {
     for (const live of this.ctx.table.all()) live.close();
     for (const { server, l7 } of this.#listeners.values()) {

@@ -37,7 +37,9 @@ const CIPHERS = [
 export class L7Port {
   readonly #tls: TlsServer;
   readonly #h2: Http2Server;
-  readonly #deadlines = new Deadlines();
+  readonly #deadlines = new Deadlines<Http1Connection>();
+  readonly #sessions = new Set<Http2Session>();
+  #stopping = false;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -73,6 +75,12 @@ export class L7Port {
     // The core API (a stream and its headers), not the compatibility request/response objects.
     this.#h2 = createHttp2Server({});
     this.#h2.on("stream", (stream, headers) => this.#onStream(stream, headers));
+    this.#h2.on("session", (session) => {
+      // A session set up while stopping gets its GOAWAY at once.
+      if (this.#stopping) return void session.close();
+      this.#sessions.add(session);
+      session.once("close", () => this.#sessions.delete(session));
+    });
     this.#h2.setTimeout(ctx.options.idleTimeoutMs);
     this.#h2.on("sessionError", () => {});
     this.#tls.on("tlsClientError", (err, socket) => {
@@ -109,7 +117,8 @@ export class L7Port {
     const name = typeof socket.servername === "string" ? socket.servername.toLowerCase() : "";
     const { table } = this.ctx;
     const port = this.port;
-    new Http1Connection(this.ctx, socket, () => table.lookup(port, name), this.#deadlines);
+    const connection = new Http1Connection(this.ctx, socket, () => table.lookup(port, name), this.#deadlines);
+    if (this.#stopping) connection.shutdown();
   }
 
   #onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
@@ -145,6 +154,16 @@ export class L7Port {
       return;
     }
     new StreamExchange(this.ctx, live, stream, headers, client.address).start();
+  }
+
+  /**
+   * Stopping gracefully: HTTP/1.1 connections end when idle or after the response in progress,
+   * HTTP/2 sessions get a GOAWAY (their streams in progress finish). The caller cuts what is left.
+   */
+  shutdown(): void {
+    this.#stopping = true;
+    for (const connection of this.#deadlines.items()) connection.shutdown();
+    for (const session of this.#sessions) session.close();
   }
 
   close(): void {

@@ -46,7 +46,7 @@ export class Http1Connection implements ExchangeOwner, HasDeadline {
     readonly socket: TLSSocket,
     /** The socket's current route (looked up per request: it may be switched or removed). */
     private readonly route: () => LiveRoute | undefined,
-    private readonly deadlines: Deadlines,
+    private readonly deadlines: Deadlines<Http1Connection>,
   ) {
     const address = socket.remoteAddress ?? "";
     this.#clientAddress = address.startsWith("::ffff:") ? address.slice(7) : address;
@@ -118,6 +118,17 @@ export class Http1Connection implements ExchangeOwner, HasDeadline {
     this.#exchange = exchange;
     const rest = exchange.start(buf.length > 0 ? buf : undefined);
     if (rest && this.#exchange === exchange) this.#hold(rest);
+  }
+
+  /** The response in progress (if any) is the last: it says `connection: close`. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** The proxy is stopping: the connection ends now when idle, else after its exchange. */
+  shutdown(): void {
+    this.#closing = true;
+    if (!this.#exchange) this.#end();
   }
 
   expire(): void {

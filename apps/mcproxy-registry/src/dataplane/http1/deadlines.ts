@@ -11,16 +11,21 @@ export interface HasDeadline {
 
 const SWEEP_MS = 250;
 
-export class Deadlines {
-  readonly #items = new Set<HasDeadline>();
+export class Deadlines<T extends HasDeadline = HasDeadline> {
+  readonly #items = new Set<T>();
   #timer: NodeJS.Timeout | undefined;
 
-  add(item: HasDeadline): void {
+  /** What is watched now (for a shutdown that has to reach every connection). */
+  items(): T[] {
+    return [...this.#items];
+  }
+
+  add(item: T): void {
     this.#items.add(item);
     this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
   }
 
-  delete(item: HasDeadline): void {
+  delete(item: T): void {
     this.#items.delete(item);
     if (this.#items.size === 0 && this.#timer) {
       clearInterval(this.#timer);

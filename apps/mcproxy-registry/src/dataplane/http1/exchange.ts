@@ -17,6 +17,8 @@ import type { HeadRead } from "./response-reader.js";
 /** What the exchange needs from the client connection that started it. */
 export interface ExchangeOwner {
   readonly socket: TLSSocket;
+  /** No request follows this one on the connection (the client ended, or the proxy is stopping). */
+  readonly closing: boolean;
   /** When the exchange times out (performance.now()); the connection's sweep calls `expire`. */
   deadline: number;
   /** The exchange is over; `closeClient` when the connection cannot carry another request. */
@@ -140,7 +142,7 @@ export class Http1Exchange extends BackendExchange {
     // The client connection ends with this response when the client asked, when the body runs
     // until the backend closes, or when the backend answers before the request body is all in
     // (413…): the rest of that body cannot be told from a next request.
-    this.#closeClient = this.head.close || response.untilClose || !this.#request.done;
+    this.#closeClient = this.head.close || response.untilClose || !this.#request.done || this.owner.closing;
     let end: number;
     try {
       end = response.consume(buf, bodyStart);
