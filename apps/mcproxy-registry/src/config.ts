@@ -31,6 +31,11 @@ export const configSchema = z.object({
     connect_timeout_ms: ms(5_000),
     response_timeout_ms: ms(60_000),
     idle_timeout_ms: ms(120_000),
+    /**
+     * A backend that refuses a connection (or does not accept it in connect_timeout_ms) gets no
+     * new connections for this long while its route has others; the connection goes to another.
+     */
+    backend_down_ms: ms(10_000),
     /** SetBackend's drain when the call does not say. */
     drain_timeout_ms: ms(30_000),
     /**

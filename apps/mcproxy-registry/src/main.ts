@@ -47,6 +47,7 @@ async function main(): Promise<void> {
       bind: p.bind,
       handshakeTimeoutMs: p.handshake_timeout_ms,
       connectTimeoutMs: p.connect_timeout_ms,
+      backendDownMs: p.backend_down_ms,
       responseTimeoutMs: p.response_timeout_ms,
       idleTimeoutMs: p.idle_timeout_ms,
       maxConnections: p.max_connections || defaultMaxConnections(openFileLimit()),

@@ -15,7 +15,9 @@ import type { RouteMeters } from "./metrics.js";
 
 export abstract class BackendExchange implements UpstreamUser, Closable {
   protected readonly startedAt = performance.now();
-  protected readonly backend: BackendState;
+  protected backend: BackendState;
+  readonly #live: LiveRoute;
+  #failedOver = false;
   protected readonly meters: RouteMeters;
   protected upstream: Upstream | undefined;
   protected readonly reader = new ResponseReader();
@@ -34,6 +36,7 @@ export abstract class BackendExchange implements UpstreamUser, Closable {
     /** The request has a body (then it is never sent twice). */
     private readonly hasBody: boolean,
   ) {
+    this.#live = live;
     this.backend = live.pick();
     this.meters = ctx.metrics.forRoute(live.route.hostname);
   }
@@ -59,6 +62,7 @@ export abstract class BackendExchange implements UpstreamUser, Closable {
   upstreamError(err: NodeJS.ErrnoException): void {
     if (this.finished) return;
     const upstream = this.upstream;
+    if (upstream && !upstream.connected && this.#failOver(err)) return;
     const started = this.answered || this.reader.started;
     if (upstream && !this.#retried && mayResend(this.method, this.hasBody, upstream.reused, started)) {
       this.#retried = true;
@@ -67,6 +71,26 @@ export abstract class BackendExchange implements UpstreamUser, Closable {
       return;
     }
     this.backendFailed(err);
+  }
+
+  /**
+   * The backend refused the connection or did not accept it in time: nothing reached it. It is
+   * marked down, and a request without a body goes once to another backend of the route (the
+   * bytes of a body already sent into the failed connection are not kept). True when it went.
+   */
+  #failOver(err: NodeJS.ErrnoException): boolean {
+    this.backend.markDown(this.ctx.options.backendDownMs);
+    if (this.#failedOver || this.hasBody) return false;
+    const next = this.#live.pick(this.backend);
+    if (next === this.backend) return false;
+    this.#failedOver = true;
+    recordFailure(this.ctx, this.meters.route, this.backend.address, err);
+    this.discardUpstream();
+    this.backend.untrack(this);
+    next.track(this);
+    this.backend = next;
+    this.connect(true);
+    return true;
   }
 
   protected backendFailed(err: NodeJS.ErrnoException | HeadError): void {

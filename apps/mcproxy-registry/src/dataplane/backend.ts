@@ -17,6 +17,8 @@ export class BackendState {
   readonly weight: number;
   readonly #open = new Set<Closable>();
   #upstreams: UpstreamPool | undefined;
+  /** Until when (Date.now()) new connections avoid it: it refused one, or did not accept it in time. */
+  #downUntil = 0;
   #onIdle: (() => void) | undefined;
 
   constructor(backend: Backend) {
@@ -31,6 +33,15 @@ export class BackendState {
   get upstreams(): UpstreamPool {
     this.#upstreams ??= new UpstreamPool(this.host, this.port);
     return this.#upstreams;
+  }
+
+  /** Takes no new connections for `ms` while its route has others (a passive health check). */
+  markDown(ms: number): void {
+    this.#downUntil = Date.now() + ms;
+  }
+
+  isUp(now: number): boolean {
+    return this.#downUntil <= now;
   }
 
   get openCount(): number {

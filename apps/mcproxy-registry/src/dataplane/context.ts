@@ -16,6 +16,8 @@ export interface ProxyOptions {
   responseTimeoutMs: number;
   /** Idle L7 client connections (keep-alive, HTTP/2) are closed after this. */
   idleTimeoutMs: number;
+  /** How long a backend that refused a connection gets no new ones while its route has others. */
+  backendDownMs: number;
   /** Client connections open at once, all listeners together; more are closed on arrival. */
   maxConnections: number;
 }

@@ -22,10 +22,23 @@ export class LiveRoute {
     this.#cumulative = weights(this.#backends);
   }
 
-  /** The backend for the next connection: round robin, or by weight when weights differ. */
-  pick(): BackendState {
+  /**
+   * The backend for the next connection: round robin, or by weight when weights differ, passing
+   * over backends marked down (and `avoid`, the one that just failed). When none is left, one of
+   * them anyway: it may be back, and a refusal costs the client no more than no attempt.
+   */
+  pick(avoid?: BackendState): BackendState {
     const list = this.#backends;
     if (list.length === 1) return list[0]!;
+    const now = Date.now();
+    for (let i = 0; i < list.length; i++) {
+      const backend = this.#choose(list);
+      if (backend !== avoid && backend.isUp(now)) return backend;
+    }
+    return list.find((b) => b !== avoid && b.isUp(now)) ?? list.find((b) => b !== avoid) ?? list[0]!;
+  }
+
+  #choose(list: BackendState[]): BackendState {
     const cumulative = this.#cumulative;
     if (!cumulative) return list[this.#next++ % list.length]!;
     const ticket = Math.random() * cumulative[cumulative.length - 1]!;
