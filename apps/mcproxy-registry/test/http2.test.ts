@@ -161,6 +161,8 @@ describe("HTTP/2 to an HTTP/1.1 backend", () => {
     expect(withTrailers.body).toBe("part one, part two");
     expect(withTrailers.headers["transfer-encoding"]).toBeUndefined();
     expect(withTrailers.trailers).toMatchObject({ "x-checksum": "abc", "grpc-status": "0" });
+    // The Trailer field that announces them is end-to-end, and kept.
+    expect(withTrailers.headers.trailer).toBe("x-checksum");
     // A field no trailer may carry is left out.
     expect(withTrailers.trailers?.["content-length"]).toBeUndefined();
     const without = await request({ ":path": "/trailers" });

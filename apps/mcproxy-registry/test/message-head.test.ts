@@ -99,6 +99,7 @@ describe("parseRequestHead", () => {
     expect(parsed.forward("192.0.2.7").split("\r\n")).toEqual([
       "POST /p?q=1 HTTP/1.1",
       "Host: a.test",
+      "Trailer: x-sum",
       "X-Case:   MiXeD  value ",
       "Content-Length: 3",
       // TE is hop-by-hop, but the proxy takes trailers too (and relays them): it asks on its own.

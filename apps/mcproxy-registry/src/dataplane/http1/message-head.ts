@@ -37,17 +37,10 @@ const DIGITS = /^\d{1,15}$/;
 
 /**
  * Fields that describe one connection, not the message (RFC 9110 section 7.6.1). Transfer-Encoding
- * and Content-Length are kept: the proxy relays the body's framing unchanged.
+ * and Content-Length are kept: the proxy relays the body's framing unchanged. (`Trailer`, which
+ * RFC 2616 listed as hop-by-hop by mistake, is end-to-end: the trailers it announces are relayed.)
  */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "trailer",
-  "upgrade",
-  "http2-settings",
-]);
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "upgrade", "http2-settings"]);
 /**
  * Fields a `Connection` header cannot make hop-by-hop: the framing the proxy reads the body by, and
  * Host. Dropping them would hand the next hop a different message than the one relayed (a body
