@@ -64,6 +64,7 @@ beforeAll(async () => {
         contentLength: req.headers["content-length"] ?? null,
         forwardedFor: req.headers["x-forwarded-for"],
         host: req.headers.host,
+        trailers: req.trailers,
       });
       res.setHeader("content-type", "application/json");
       res.setHeader("content-length", Buffer.byteLength(body));
@@ -148,6 +149,21 @@ describe("HTTP/2 to an HTTP/1.1 backend", () => {
     expect(head.headers[":status"]).toBe(200);
     expect(Number(head.headers["content-length"])).toBeGreaterThan(0);
     expect(head.body).toBe("");
+  });
+
+  it("passes a client's request trailers on in the last chunk of a body of unknown length", async () => {
+    const stream = session.request({ ":method": "POST", ":path": "/echo" }, { waitForTrailers: true });
+    stream.on("wantTrailers", () =>
+      stream.sendTrailers({ "x-digest": "sha-256=abc", "content-type": "no/no" }),
+    );
+    stream.write("part one, ");
+    stream.end("part two");
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    const echoed = JSON.parse(Buffer.concat(chunks).toString());
+    expect(echoed).toMatchObject({ bytes: 18, transferEncoding: "chunked" });
+    // A field no trailer may carry is left out.
+    expect(echoed.trailers).toEqual({ "x-digest": "sha-256=abc" });
   });
 
   it("keeps repeated Set-Cookie fields apart", async () => {

@@ -40,7 +40,14 @@ const DIGITS = /^\d{1,15}$/;
  * and Content-Length are kept: the proxy relays the body's framing unchanged. (`Trailer`, which
  * RFC 2616 listed as hop-by-hop by mistake, is end-to-end: the trailers it announces are relayed.)
  */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "te", "upgrade", "http2-settings"]);
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "upgrade",
+  "http2-settings",
+]);
 /**
  * Fields a `Connection` header cannot make hop-by-hop: the framing the proxy reads the body by, and
  * Host. Dropping them would hand the next hop a different message than the one relayed (a body
@@ -375,7 +382,13 @@ export function parseResponseHead(text: string, method: string): ResponseHead {
  * Fields a trailer section may not carry (RFC 9110 section 6.5.1: framing, routing, content
  * metadata), and that an HTTP/2 trailer HEADERS frame must not: left out.
  */
-const NOT_IN_TRAILERS = ["content-length", "host", "content-type", "content-encoding", "content-range"];
+export const NOT_IN_TRAILERS = [
+  "content-length",
+  "host",
+  "content-type",
+  "content-encoding",
+  "content-range",
+];
 
 /**
  * A chunked response's trailer section (its field lines, CRLF between them) as fields for an

@@ -2,6 +2,7 @@
 // the request line and Host, what describes one connection is left out, X-Forwarded-* is set.
 // (nghttp2 has already refused field values with CR, LF or NUL, so values go out as they are.)
 import type { IncomingHttpHeaders } from "node:http2";
+import { NOT_IN_TRAILERS } from "../http1/message-head.js";
 
 /** Connection-specific fields (HTTP/2 forbids most anyway), Host (from :authority) and ours. */
 const LEAVE_OUT = new Set([
@@ -43,4 +44,21 @@ export function requestHead(headers: IncomingHttpHeaders, clientAddress: string,
   const prior = headers["x-forwarded-for"];
   const forwardedFor = prior ? `${prior}, ${clientAddress}` : clientAddress;
   return `${head}x-forwarded-for: ${forwardedFor}\r\nx-forwarded-proto: https\r\nx-forwarded-host: ${authority}\r\n\r\n`;
+}
+
+/**
+ * The chunked body's last chunk, carrying the client's trailer fields (an HTTP/2 client's
+ * trailing HEADERS) when it sent any: pseudo-headers, connection-specific fields and those no
+ * trailer may carry are left out.
+ */
+export function lastChunk(trailers: IncomingHttpHeaders | undefined): string {
+  let lines = "";
+  for (const name in trailers) {
+    if (name.charCodeAt(0) === 58 || LEAVE_OUT.has(name) || NOT_IN_TRAILERS.includes(name)) continue;
+    const value = trailers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) lines += `${name}: ${v}\r\n`;
+    else lines += `${name}: ${value}\r\n`;
+  }
+  return `0\r\n${lines}\r\n`;
 }

@@ -17,9 +17,7 @@ import { BodyFraming } from "../http1/body-framing.js";
 import { HeadError, parseTrailers, type ResponseHead } from "../http1/message-head.js";
 import type { HeadRead } from "../http1/response-reader.js";
 import type { LiveRoute } from "../live-route.js";
-import { requestHead } from "./request-head.js";
-
-const LAST_CHUNK = "0\r\n\r\n";
+import { lastChunk, requestHead } from "./request-head.js";
 
 export class StreamExchange extends BackendExchange {
   readonly #head: string;
@@ -29,6 +27,8 @@ export class StreamExchange extends BackendExchange {
   #response: BodyFraming | undefined;
   #timer: NodeJS.Timeout | undefined;
   #replied = 0;
+  /** The client's trailing fields, if it sends any (relayed in the last chunk of a chunked body). */
+  #trailers: IncomingHttpHeaders | undefined;
   /** The request's :path (for the access log). */
   readonly #target: string;
   /** Waiting for the client stream's `drain` (the backend connection is paused meanwhile). */
@@ -72,6 +72,9 @@ export class StreamExchange extends BackendExchange {
       // upload gets 'aborted' and then 'end', as if the body were complete: without this the
       // backend would get the last chunk and answer a request the client never finished.
       this.stream.once("aborted", () => this.clientClosed());
+      this.stream.once("trailers", (trailers: IncomingHttpHeaders) => {
+        this.#trailers = trailers;
+      });
       this.stream.once("end", () => this.#bodyEnd());
     }
     this.#arm();
@@ -114,7 +117,8 @@ export class StreamExchange extends BackendExchange {
 
   #bodyEnd(): void {
     if (this.finished) return;
-    if (this.#chunked) this.upstream?.socket.write(LAST_CHUNK, "latin1");
+    // (With a Content-Length, HTTP/1.1 has no place for trailers: they are dropped.)
+    if (this.#chunked) this.upstream?.socket.write(lastChunk(this.#trailers), "latin1");
     this.#requestDone = true;
     this.#arm();
   }
