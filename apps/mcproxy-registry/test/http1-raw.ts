@@ -137,6 +137,13 @@ function rawAnswer(socket: Socket, path: string): void {
     setTimeout(() => socket.end("second line\nlast line\n"), 20);
   } else if (path === "/bad-status") {
     socket.end("HTTP/1.1 2OO Fine\r\ncontent-length: 2\r\n\r\nok");
+  } else if (path === "/status-600") {
+    socket.end("HTTP/1.1 600 Beyond\r\ncontent-length: 2\r\n\r\nok");
+  } else if (path === "/unasked-101") {
+    // Switches protocols for a request that asked for no upgrade, then speaks something else.
+    socket.write(
+      "HTTP/1.1 101 Switching Protocols\r\nupgrade: other\r\nconnection: upgrade\r\n\r\n\x00\x01binary",
+    );
   } else if (path.startsWith("/early")) {
     // Answers at once and goes on reading (a lingering close): closing is the proxy's job.
     socket.write(

@@ -153,11 +153,13 @@ describe("backends that misbehave", () => {
     expect(h1.early.seen).not.toContain("GET /early-smuggled");
   });
 
-  it("answers 502 to a malformed status line from the backend", async () => {
-    const { response, client } = await h1.roundTrip(get("/bad-status", "", "raw.test"), "raw.test");
-    expect(response.status).toBe(502);
-    expect(response.body).toMatch(/^bad gateway/);
-    await client.closed();
+  it("answers 502 to a malformed status line, a status past 599 and a 101 nobody asked for", async () => {
+    for (const path of ["/bad-status", "/status-600", "/unasked-101"]) {
+      const { response, client } = await h1.roundTrip(get(path, "", "raw.test"), "raw.test");
+      expect(response.status, path).toBe(502);
+      expect(response.body).toMatch(/^bad gateway/);
+      await client.closed();
+    }
   });
 
   it("relays an Upgrade the backend declines (200, not 101) as a normal response", async () => {

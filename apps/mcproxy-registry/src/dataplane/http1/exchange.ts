@@ -121,12 +121,14 @@ export class Http1Exchange extends BackendExchange {
       }
       if (!read) return;
       const { head, buf, bodyStart } = read;
-      if (head.status === 101 && this.head.upgrade !== undefined) {
-        return void this.#tunnel(head, buf.subarray(bodyStart));
+      if (head.status === 101) {
+        if (this.head.upgrade !== undefined) return void this.#tunnel(head, buf.subarray(bodyStart));
+        // Switched to a protocol nobody asked for: what follows is not HTTP/1.1 (RFC 9110 7.8).
+        return void this.backendFailed(new HeadError(502, "backend switched protocols unasked"));
       }
       if (head.status >= 200) return void this.#startResponse(head, buf, bodyStart);
-      // Interim responses go to the client as they come (a 101 it did not ask for does not).
-      if (head.status !== 101) this.owner.socket.write(head.forward(false), "latin1");
+      // Interim responses go to the client as they come.
+      this.owner.socket.write(head.forward(false), "latin1");
       rest = buf.subarray(bodyStart);
     }
   }
@@ -259,6 +261,8 @@ export class Http1Exchange extends BackendExchange {
     socket.removeAllListeners("data");
     socket.removeAllListeners("end");
     socket.removeAllListeners("close");
+    // A backend's FIN is a half-close, as the client's is: the client may still send (as on L4).
+    socket.allowHalfOpen = true;
     socket.on("error", () => client.destroy());
     client.write(head.forward(false), "latin1");
     if (upstreamRest.length > 0) client.write(upstreamRest);

@@ -32,7 +32,7 @@ const CLOSE: Framing = { kind: "close" };
 const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
 const NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e\x80-\xff]+) HTTP\/1\.([01])$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-5]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
 const DIGITS = /^\d{1,15}$/;
 
 /**
@@ -324,6 +324,8 @@ export interface ResponseHead {
   close: boolean;
   /** Seconds the backend keeps an idle connection open, when it says (`Keep-Alive: timeout=N`). */
   keepAliveTimeout: number | undefined;
+  /** Transfer-Encoding other than chunked (its body runs to the close, still coded). */
+  transferCoded: boolean;
   /**
    * The backend's head can go to the client byte for byte (HTTP/1.1, nothing to leave out but
    * `Connection: keep-alive`), unless the client connection is to be closed.
@@ -365,6 +367,7 @@ export function parseResponseHead(text: string, method: string): ResponseHead {
     framing,
     close,
     keepAliveTimeout: f.keepAliveTimeout,
+    transferCoded: f.transferEncoding && !f.chunked,
     unchanged: minor === 1 && !f.changed && !upgraded,
     forward(closeClient: boolean): string {
       const connection = upgraded

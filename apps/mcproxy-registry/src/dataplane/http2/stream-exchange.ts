@@ -135,6 +135,9 @@ export class StreamExchange extends BackendExchange {
         return void this.backendFailed(err as HeadError);
       }
       if (!read) return;
+      // A 101 to a request that asked for no upgrade: what follows is not HTTP/1.1 (RFC 9110 7.8).
+      if (read.head.status === 101)
+        return void this.backendFailed(new HeadError(502, "backend switched protocols unasked"));
       // Interim responses stay between us and the backend.
       if (read.head.status >= 200) return void this.#startResponse(read.head, read.buf, read.bodyStart);
       rest = read.buf.subarray(read.bodyStart);
@@ -142,19 +145,30 @@ export class StreamExchange extends BackendExchange {
   }
 
   #startResponse(head: ResponseHead, buf: Buffer, bodyStart: number): void {
+    if (head.framing.kind === "close" && head.transferCoded)
+      return void this.backendFailed(new HeadError(502, "backend used a transfer coding other than chunked"));
     clearTimeout(this.#timer);
-    this.countAnswer(head.status);
     this.#responseHead = head;
     const response = new BodyFraming(head.framing);
     this.#response = response;
     const headers = head.fields() as OutgoingHttpHeaders;
+    // RFC 9110 8.6: no Content-Length in a 204 (HTTP/2 clients refuse one that is not 0).
+    if (head.status === 204) delete headers["content-length"];
     headers[":status"] = head.status;
     if (this.stream.destroyed) return void this.#finishWith(buf, bodyStart);
-    // A chunked body may end in trailer fields: the stream waits for them before it closes.
-    this.stream.respond(headers, {
-      endStream: response.done,
-      waitForTrailers: head.framing.kind === "chunked",
-    });
+    try {
+      this.stream.respond(headers, {
+        endStream: response.done,
+        // Always: END_STREAM then comes only from #endStream (with trailers, when a chunked body
+        // has them), so a cut (stream.close, which ends the writable side first) goes out as
+        // RST_STREAM, not as the end of a complete response.
+        waitForTrailers: !response.done,
+      });
+    } catch (err) {
+      // Whatever Node's HTTP/2 layer refuses in a head our parser let through: a bad gateway, not a crash.
+      return void this.backendFailed(new HeadError(502, (err as Error).message));
+    }
+    this.countAnswer(head.status);
     if (response.done) this.#afterBody(buf, bodyStart);
     else this.#responseBody(buf, bodyStart);
   }
@@ -182,10 +196,24 @@ export class StreamExchange extends BackendExchange {
           return void this.backendFailed(err as HeadError);
         }
         // Sent when the last DATA frame is queued ({} ends the stream with an empty HEADERS).
-        this.stream.once("wantTrailers", () => this.stream.sendTrailers(trailers));
+        return void this.#endStream(trailers, buf, end);
       }
-      this.stream.end();
+      this.#endStream({}, buf, end);
+      return;
     }
+    this.#finishWith(buf, end);
+  }
+
+  /** Sent when the last DATA frame is queued ({} ends the stream with an empty DATA frame). */
+  #endStream(trailers: OutgoingHttpHeaders, buf: Buffer, end: number): void {
+    this.stream.once("wantTrailers", () => {
+      try {
+        this.stream.sendTrailers(trailers);
+      } catch {
+        this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+      }
+    });
+    this.stream.end();
     this.#finishWith(buf, end);
   }
 
@@ -207,7 +235,10 @@ export class StreamExchange extends BackendExchange {
     if (this.finished) return;
     if (this.#response?.untilClose) {
       this.discardUpstream();
-      if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
+      if (!this.stream.destroyed && !this.stream.writableEnded) {
+        this.stream.once("wantTrailers", () => this.stream.sendTrailers({}));
+        this.stream.end();
+      }
       return void this.finish();
     }
     this.upstreamError(Object.assign(new Error("backend closed the connection"), { code: "ECONNRESET" }));
