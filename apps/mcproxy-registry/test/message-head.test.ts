@@ -4,12 +4,8 @@
 
 import { random } from "@mcp/mcdsl/testing";
 import { describe, expect, it } from "vitest";
-import {
-  HeadError,
-  parseRequestHead,
-  parseResponseHead,
-  parseTrailers,
-} from "../src/dataplane/http1/message-head.js";
+import { HeadError, parseRequestHead, parseResponseHead } from "../src/dataplane/http1/message-head.js";
+import { parseTrailers } from "../src/dataplane/http1/trailer-fields.js";
 
 /** The HeadError a parse throws, or undefined when it accepts. */
 function refusal(parse: () => unknown): HeadError | undefined {

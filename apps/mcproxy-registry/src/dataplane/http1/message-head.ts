@@ -6,6 +6,8 @@
 // reading of where its body ends. Anything ambiguous (CL and TE together, differing CLs, a coding
 // other than chunked, obs-fold, bare CR/LF, bytes that are not field characters) is refused.
 
+import { fieldObject } from "./field-object.js";
+
 /** What went wrong, as the status the client gets and a line for the log. */
 export class HeadError extends Error {
   constructor(
@@ -382,46 +384,12 @@ export function parseResponseHead(text: string, method: string): ResponseHead {
 }
 
 /**
- * Fields a trailer section may not carry (RFC 9110 section 6.5.1: framing, routing, content
- * metadata), and that an HTTP/2 trailer HEADERS frame must not: left out.
+ * The kept field lines of `text` (field lines only, CRLF between them, no start line), checked as
+ * a head's are: a chunked body's trailer section (trailer-fields.ts). Throws HeadError(status).
  */
-export const NOT_IN_TRAILERS = [
-  "content-length",
-  "host",
-  "content-type",
-  "content-encoding",
-  "content-range",
-];
-
-/**
- * A chunked response's trailer section (its field lines, CRLF between them) as fields for an
- * HTTP/2 client's trailing HEADERS. Throws HeadError(502) when a line is not a field.
- */
-export function parseTrailers(text: string): Record<string, string | string[]> {
-  if (text === "") return {};
+export function fieldLines(text: string, status: number, who: string): string {
   if (CONTROLS.test(text) || !pairedLineEnds(text)) {
-    throw new HeadError(502, "response trailers have a control character or a bare CR/LF");
+    throw new HeadError(status, `${who} has a control character or a bare CR/LF`);
   }
-  const out = fieldObject(readFields(text, 0, 502, "response trailer", 0).kept);
-  for (const name of NOT_IN_TRAILERS) delete out[name];
-  return out;
-}
-
-/**
- * Field lines as an object for HTTP/2: names lower-cased, repeated fields joined with ", "
- * (Set-Cookie kept as a list), Transfer-Encoding left out (HTTP/2 frames bodies itself).
- */
-function fieldObject(lines: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const line of lines.split("\r\n")) {
-    const colon = line.indexOf(":");
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).toLowerCase();
-    if (name === "transfer-encoding") continue;
-    const value = line.slice(colon + 1).trim();
-    const prior = out[name];
-    if (name === "set-cookie") out[name] = prior === undefined ? [value] : [...(prior as string[]), value];
-    else out[name] = prior === undefined ? value : `${prior as string}, ${value}`;
-  }
-  return out;
+  return readFields(text, 0, status, who, 0).kept;
 }

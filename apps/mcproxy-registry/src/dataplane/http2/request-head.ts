@@ -2,7 +2,7 @@
 // the request line and Host, what describes one connection is left out, X-Forwarded-* is set.
 // (nghttp2 has already refused field values with CR, LF or NUL, so values go out as they are.)
 import type { IncomingHttpHeaders } from "node:http2";
-import { NOT_IN_TRAILERS } from "../http1/message-head.js";
+import { NOT_IN_TRAILERS } from "../http1/trailer-fields.js";
 
 /** Connection-specific fields (HTTP/2 forbids most anyway), Host (from :authority) and ours. */
 const LEAVE_OUT = new Set([

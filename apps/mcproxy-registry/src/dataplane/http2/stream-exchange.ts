@@ -14,8 +14,9 @@ import { type RequestEntry, since } from "../access-log.js";
 import { BackendExchange } from "../backend-exchange.js";
 import type { ProxyContext } from "../context.js";
 import { BodyFraming } from "../http1/body-framing.js";
-import { HeadError, parseTrailers, type ResponseHead } from "../http1/message-head.js";
+import { HeadError, type ResponseHead } from "../http1/message-head.js";
 import type { HeadRead } from "../http1/response-reader.js";
+import { parseTrailers } from "../http1/trailer-fields.js";
 import type { LiveRoute } from "../live-route.js";
 import { lastChunk, requestHead } from "./request-head.js";
 
