@@ -7,8 +7,8 @@ import type { RequestEntry } from "./access-log.js";
 import type { BackendState, Closable } from "./backend.js";
 import { mayResend, recordFailure } from "./backend-failure.js";
 import type { ProxyContext } from "./context.js";
-import type { HeadError } from "./http1/message-head.js";
-import { ResponseReader } from "./http1/response-reader.js";
+import { HeadError, type ResponseHead } from "./http1/message-head.js";
+import { type HeadRead, ResponseReader } from "./http1/response-reader.js";
 import type { Upstream, UpstreamUser } from "./http1/upstream-pool.js";
 import type { LiveRoute } from "./live-route.js";
 import type { RouteMeters } from "./metrics.js";
@@ -51,6 +51,37 @@ export abstract class BackendExchange implements UpstreamUser, Closable {
   protected abstract cutClient(): void;
   /** The access log's line for this request (asked only when the log is on). */
   protected abstract accessEntry(): RequestEntry;
+
+  /** An interim (1xx) response head came: HTTP/1.1 clients get it, HTTP/2 ones do not. */
+  protected interimResponse(_head: ResponseHead): void {}
+
+  /**
+   * The final response head in the backend's bytes (`chunk` after what was kept), or a 101 when
+   * `upgradeAsked`; interim heads go to interimResponse. Undefined while the head is not all in,
+   * or when the exchange failed (a malformed head, or a 101 nobody asked for: what follows is not
+   * HTTP/1.1, RFC 9110 section 7.8).
+   */
+  protected readHead(chunk: Buffer, upgradeAsked: boolean): HeadRead | undefined {
+    let rest = chunk;
+    for (;;) {
+      let read: HeadRead | undefined;
+      try {
+        read = this.reader.next(rest, this.method);
+      } catch (err) {
+        this.backendFailed(err as HeadError);
+        return undefined;
+      }
+      if (!read) return undefined;
+      const { status } = read.head;
+      if (status >= 200 || (status === 101 && upgradeAsked)) return read;
+      if (status === 101) {
+        this.backendFailed(new HeadError(502, "backend switched protocols unasked"));
+        return undefined;
+      }
+      this.interimResponse(read.head);
+      rest = read.buf.subarray(read.bodyStart);
+    }
+  }
 
   /** Takes a pooled connection (or a new one when `fresh`) and sends the request head. */
   protected connect(fresh: boolean): void {

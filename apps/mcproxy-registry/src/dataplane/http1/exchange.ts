@@ -12,7 +12,6 @@ import type { LiveRoute } from "../live-route.js";
 import { spliceBoth } from "../splice.js";
 import { BodyFraming } from "./body-framing.js";
 import { HeadError, type RequestHead, type ResponseHead } from "./message-head.js";
-import type { HeadRead } from "./response-reader.js";
 
 /** What the exchange needs from the client connection that started it. */
 export interface ExchangeOwner {
@@ -111,26 +110,16 @@ export class Http1Exchange extends BackendExchange {
   upstreamData(chunk: Buffer): void {
     if (this.finished) return;
     if (this.#response) return void this.#responseBody(chunk, 0);
-    let rest = chunk;
-    for (;;) {
-      let read: HeadRead | undefined;
-      try {
-        read = this.reader.next(rest, this.head.method);
-      } catch (err) {
-        return void this.backendFailed(err as HeadError);
-      }
-      if (!read) return;
-      const { head, buf, bodyStart } = read;
-      if (head.status === 101) {
-        if (this.head.upgrade !== undefined) return void this.#tunnel(head, buf.subarray(bodyStart));
-        // Switched to a protocol nobody asked for: what follows is not HTTP/1.1 (RFC 9110 7.8).
-        return void this.backendFailed(new HeadError(502, "backend switched protocols unasked"));
-      }
-      if (head.status >= 200) return void this.#startResponse(head, buf, bodyStart);
-      // Interim responses go to the client as they come.
-      this.owner.socket.write(head.forward(false), "latin1");
-      rest = buf.subarray(bodyStart);
-    }
+    const read = this.readHead(chunk, this.head.upgrade !== undefined);
+    if (!read) return;
+    const { head, buf, bodyStart } = read;
+    if (head.status === 101) this.#tunnel(head, buf.subarray(bodyStart));
+    else this.#startResponse(head, buf, bodyStart);
+  }
+
+  /** Interim responses go to the client as they come (100 Continue, 103 Early Hints). */
+  protected override interimResponse(head: ResponseHead): void {
+    this.owner.socket.write(head.forward(false), "latin1");
   }
 
   /** The final head: `buf` holds it from 0 and the body's first bytes from `bodyStart`. */

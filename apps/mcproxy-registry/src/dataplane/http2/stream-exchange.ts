@@ -15,7 +15,6 @@ import { BackendExchange } from "../backend-exchange.js";
 import type { ProxyContext } from "../context.js";
 import { BodyFraming } from "../http1/body-framing.js";
 import { HeadError, type ResponseHead } from "../http1/message-head.js";
-import type { HeadRead } from "../http1/response-reader.js";
 import { parseTrailers } from "../http1/trailer-fields.js";
 import type { LiveRoute } from "../live-route.js";
 import { lastChunk, requestHead } from "./request-head.js";
@@ -127,22 +126,9 @@ export class StreamExchange extends BackendExchange {
   upstreamData(chunk: Buffer): void {
     if (this.finished) return;
     if (this.#response) return void this.#responseBody(chunk, 0);
-    let rest = chunk;
-    for (;;) {
-      let read: HeadRead | undefined;
-      try {
-        read = this.reader.next(rest, this.method);
-      } catch (err) {
-        return void this.backendFailed(err as HeadError);
-      }
-      if (!read) return;
-      // A 101 to a request that asked for no upgrade: what follows is not HTTP/1.1 (RFC 9110 7.8).
-      if (read.head.status === 101)
-        return void this.backendFailed(new HeadError(502, "backend switched protocols unasked"));
-      // Interim responses stay between us and the backend.
-      if (read.head.status >= 200) return void this.#startResponse(read.head, read.buf, read.bodyStart);
-      rest = read.buf.subarray(read.bodyStart);
-    }
+    // Interim responses stay between us and the backend (interimResponse is not overridden).
+    const read = this.readHead(chunk, false);
+    if (read) this.#startResponse(read.head, read.buf, read.bodyStart);
   }
 
   #startResponse(head: ResponseHead, buf: Buffer, bodyStart: number): void {
