@@ -109,6 +109,8 @@ export class RouteRegistry {
         const live = table.get(existing.id);
         if (live) live.route = this.#find(existing.id);
       }
+      // Stored but not served (its port could not be bound at start): the repeated call serves it.
+      if (!table.get(existing.id)) await this.#serve(this.#find(existing.id));
       return this.get(existing.id);
     }
     if (spec.certificate) certs.load(spec.certificate);
@@ -160,6 +162,8 @@ export class RouteRegistry {
     const route = this.deps.store.setBackends(id, backends)!;
     const live = this.deps.table.get(id);
     if (live) live.switchTo(route, drainMs ?? this.deps.defaultDrainMs);
+    // Stored but not served (its port could not be bound at start): served now, or the call says why.
+    else await this.#serve(route);
     this.deps.logger.info(
       { route: id, from: backendKey(before.backends), to: backendKey(backends) },
       "route switched",
