@@ -4,7 +4,7 @@
 // must be served by the new backend.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { type ClientHttp2Session, connect as connectHttp2 } from "node:http2";
-import { Agent, request } from "node:https";
+import { Agent } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RouteMode } from "@mcp/proto/mcproxy/v1/route_pb.js";
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   eventually,
   freePort,
+  httpsGet,
   type ProxyProcess,
   startHttpBackend,
   startProxy,
@@ -46,22 +47,7 @@ interface Outcome {
 type Fetch = () => Promise<{ status: number; body: string }>;
 
 function viaHttps(hostname: string, agent: Agent): Fetch {
-  return () =>
-    new Promise((resolve, reject) => {
-      const req = request(
-        { host: "127.0.0.1", port, servername: hostname, path: "/", headers: { host: hostname }, agent },
-        (res) => {
-          let body = "";
-          res.on("data", (c) => {
-            body += c;
-          });
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-          res.on("error", reject);
-        },
-      );
-      req.on("error", reject);
-      req.end();
-    });
+  return () => httpsGet(port, hostname, { agent, timeoutMs: 30_000 });
 }
 
 /** Requests spread over `sessions` HTTP/2 connections, many streams on each at once. */

@@ -6,7 +6,6 @@
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
-import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
@@ -15,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Backend,
   freePort,
+  httpsGet,
   type ProxyProcess,
   startHttpBackend,
   startProxy,
@@ -72,34 +72,15 @@ afterAll(async () => {
 });
 
 /** One request on a new connection: its status and the backend that answered. */
-function get(hostname: string, method = "GET", body?: string): Promise<{ status: number; backend?: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: "127.0.0.1",
-        port,
-        servername: hostname,
-        path: "/",
-        method,
-        headers: { host: hostname },
-        ca,
-        agent: false,
-      },
-      (res) => {
-        let text = "";
-        res.on("data", (c) => {
-          text += c;
-        });
-        res.on("end", () => {
-          const backend =
-            res.statusCode === 200 ? (JSON.parse(text) as { backend: string }).backend : undefined;
-          resolve({ status: res.statusCode ?? 0, backend });
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
+async function get(
+  hostname: string,
+  method = "GET",
+  body?: string,
+): Promise<{ status: number; backend?: string }> {
+  const answer = await httpsGet(port, hostname, { ca, method, body });
+  const backend =
+    answer.status === 200 ? (JSON.parse(answer.body) as { backend: string }).backend : undefined;
+  return { status: answer.status, backend };
 }
 
 const refusals = (route: string) =>

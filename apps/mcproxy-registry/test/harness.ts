@@ -9,7 +9,7 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
+import { type Agent, createServer as createHttpsServer, request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -155,6 +155,53 @@ export async function startProxy(dir: string, options: ProxyOptions = {}): Promi
   };
   await proxy.app.waitReady(`${apiUrl}/readyz`);
   return proxy;
+}
+
+export interface HttpsOptions {
+  /** The root to trust (or the agent's). */
+  ca?: Buffer;
+  /** Keeps connections between requests; by default each request has a TLS connection of its own. */
+  agent?: Agent;
+  method?: string;
+  path?: string;
+  body?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * One request from inside the test process to 127.0.0.1:`port` with SNI and Host `hostname`: its
+ * status and body, or rejected on an error or after `timeoutMs` (default 5 s).
+ */
+export function httpsGet(
+  port: number,
+  hostname: string,
+  { ca, agent, method = "GET", path = "/", body, timeoutMs = 5_000 }: HttpsOptions = {},
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: "127.0.0.1",
+        port,
+        servername: hostname,
+        path,
+        method,
+        headers: { host: hostname },
+        ca,
+        agent: agent ?? false,
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (c) => {
+          text += c;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+        res.on("error", reject);
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
 /** `curl --resolve host:port:127.0.0.1 https://host:port/path`, trusting only `caFile`. */
