@@ -341,3 +341,22 @@ export async function startCountingBackend(): Promise<CountingBackend> {
   });
   return Object.assign(counts, server);
 }
+
+/**
+ * Reset codes a client may send: NO_ERROR, PROTOCOL_ERROR, INTERNAL_ERROR, FLOW_CONTROL_ERROR,
+ * REFUSED_STREAM, CANCEL, ENHANCE_YOUR_CALM, and one that no RFC defines.
+ */
+export const RESET_CODES = [0, 1, 2, 3, 7, 8, 11, 0xdead];
+
+/** On `s`, a response being streamed and a request body being uploaded: their URLs, once under way. */
+export async function midStream(
+  s: ClientHttp2Session,
+  backend: CountingBackend,
+  tag: string,
+): Promise<string[]> {
+  const streaming = open(s, `/stream?${tag}`);
+  const uploaded = once(backend.arrivals, `data /upload?${tag}`);
+  open(s, `/upload?${tag}`, true).write("part");
+  await Promise.all([once(streaming, "data"), uploaded]);
+  return [`/stream?${tag}`, `/upload?${tag}`];
+}

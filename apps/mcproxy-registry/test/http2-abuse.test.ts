@@ -5,7 +5,7 @@
 // connection, the backend requests it started) is closed.
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { type ClientHttp2Session, constants as h2 } from "node:http2";
+import { constants as h2 } from "node:http2";
 import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,9 +21,11 @@ import {
   frame,
   headers,
   hpack,
+  midStream,
   open,
   PREFACE,
   priority,
+  RESET_CODES,
   request,
   reset,
   rst,
@@ -35,11 +37,6 @@ import {
 import { createPki } from "./pki.js";
 
 const HOST = "abuse.test";
-/**
- * Reset codes a client may send: NO_ERROR, PROTOCOL_ERROR, INTERNAL_ERROR, FLOW_CONTROL_ERROR,
- * REFUSED_STREAM, CANCEL, ENHANCE_YOUR_CALM, and one that no RFC defines.
- */
-const CODES = [0, 1, 2, 3, 7, 8, 11, 0xdead];
 const { NGHTTP2_PROTOCOL_ERROR: PROTOCOL, NGHTTP2_FRAME_SIZE_ERROR: FRAME_SIZE, NGHTTP2_CANCEL: CANCEL } = h2;
 
 let dir: string;
@@ -127,19 +124,10 @@ async function resetEach(
   path: (i: number) => string,
   start: (path: string, i: number) => Promise<(code: number) => unknown>,
 ): Promise<void> {
-  const paths = CODES.map((_, i) => path(i));
+  const paths = RESET_CODES.map((_, i) => path(i));
   const resets = await Promise.all(paths.map(start));
-  await Promise.all(resets.map((resetWith, i) => resetWith(CODES[i]!)));
+  await Promise.all(resets.map((resetWith, i) => resetWith(RESET_CODES[i]!)));
   await expectCut(paths);
-}
-
-/** On `s`, a response being streamed and a request body being uploaded: their URLs, once under way. */
-async function midStream(s: ClientHttp2Session, tag: string): Promise<string[]> {
-  const streaming = open(s, `/stream?${tag}`);
-  const uploaded = once(backend.arrivals, `data /upload?${tag}`);
-  open(s, `/upload?${tag}`, true).write("part");
-  await Promise.all([once(streaming, "data"), uploaded]);
-  return [`/stream?${tag}`, `/upload?${tag}`];
 }
 
 describe("HTTP/2 clients that reset or drop their streams", () => {
@@ -196,7 +184,7 @@ describe("HTTP/2 clients that reset or drop their streams", () => {
       const s = await clients.session({
         createConnection: () => tlsConnect({ socket: tcp, servername: HOST, ca, ALPNProtocols: ["h2"] }),
       });
-      const urls = await midStream(s, abrupt ? "gone-rst" : "gone-fin");
+      const urls = await midStream(s, backend, abrupt ? "gone-rst" : "gone-fin");
       if (abrupt) tcp.resetAndDestroy();
       else tcp.destroy();
       await expectCut(urls);
@@ -207,7 +195,7 @@ describe("HTTP/2 clients that reset or drop their streams", () => {
   it("survives a GOAWAY from the client mid-stream, serving others meanwhile, cutting its requests", async () => {
     for (const code of [h2.NGHTTP2_NO_ERROR, h2.NGHTTP2_PROTOCOL_ERROR, h2.NGHTTP2_ENHANCE_YOUR_CALM]) {
       const s = await clients.session();
-      const urls = await midStream(s, `goaway${code}`);
+      const urls = await midStream(s, backend, `goaway${code}`);
       s.goaway(code);
       const other = await clients.session();
       const answer = open(other, "/");
