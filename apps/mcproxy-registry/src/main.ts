@@ -9,6 +9,7 @@ import { closeOnSignals, serve } from "@mcp/mcdsl/server";
 import { Registry } from "prom-client";
 import { routeServiceRoutes } from "./api/route-service.js";
 import { CertStore } from "./certs/cert-store.js";
+import { registerExpiryMetric } from "./certs/expiry-metric.js";
 import { followRenewals } from "./certs/renewals.js";
 import { APP, loadMcproxyConfig } from "./config.js";
 import { AccessLog } from "./dataplane/access-log.js";
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   const metrics = new ProxyMetrics(registry);
   const table = new RouteTable();
   const certs = new CertStore();
+  registerExpiryMetric(registry, table, certs);
   const p = config.proxy;
   const dataPlane = new DataPlane({
     table,

@@ -6,16 +6,18 @@ import { readFileSync } from "node:fs";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { type CertificateRef, RouteError } from "../routes/types.js";
 
-interface Loaded {
+export interface LoadedCertificate {
   context: SecureContext;
-  /** The leaf's serial, as the files hold it now (hex, upper case). */
-  serial: string;
+  /** The leaf, as the files hold it now (its serial is hex, upper case). */
+  leaf: X509Certificate;
+  /** When the leaf expires, in ms since the epoch (read once: X509Certificate parses per call). */
+  notAfter: number;
 }
 
 const keyOf = (ref: CertificateRef) => `${ref.certFile}\u0000${ref.keyFile}`;
 
 export class CertStore {
-  readonly #loaded = new Map<string, Loaded>();
+  readonly #loaded = new Map<string, LoadedCertificate>();
 
   /** The context for a route's certificate, loading it on first use. */
   context(ref: CertificateRef): SecureContext {
@@ -26,7 +28,7 @@ export class CertStore {
    * (Re)reads the files. A failure leaves the previous context serving and is a FAILED_PRECONDITION
    * naming the file: a renewal that wrote a bad pair must not take the site down.
    */
-  load(ref: CertificateRef): Loaded {
+  load(ref: CertificateRef): LoadedCertificate {
     let cert: Buffer;
     let key: Buffer;
     try {
@@ -39,10 +41,11 @@ export class CertStore {
     } catch (err) {
       throw unreadable(ref.keyFile, err);
     }
-    let loaded: Loaded;
+    let loaded: LoadedCertificate;
     try {
       const context = createSecureContext({ cert, key, minVersion: "TLSv1.2" });
-      loaded = { context, serial: new X509Certificate(cert).serialNumber };
+      const leaf = new X509Certificate(cert);
+      loaded = { context, leaf, notAfter: Date.parse(leaf.validTo) };
     } catch (err) {
       throw new RouteError(
         "FAILED_PRECONDITION",
@@ -51,6 +54,11 @@ export class CertStore {
     }
     this.#loaded.set(keyOf(ref), loaded);
     return loaded;
+  }
+
+  /** The certificate loaded for `ref`, if it is (never reads the files). */
+  loaded(ref: CertificateRef): LoadedCertificate | undefined {
+    return this.#loaded.get(keyOf(ref));
   }
 
   forget(ref: CertificateRef): void {

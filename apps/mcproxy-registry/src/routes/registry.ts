@@ -2,6 +2,7 @@
 // so what the API answered is what is persisted and served.
 import type { Logger } from "@mcp/mcdsl/log";
 import type { CertStore } from "../certs/cert-store.js";
+import { certificateProblems } from "../certs/certificate-checks.js";
 import type { DataPlane } from "../dataplane/data-plane.js";
 import type { ProxyMetrics } from "../dataplane/metrics.js";
 import type { RouteTable } from "../dataplane/route-table.js";
@@ -10,6 +11,7 @@ import type { RouteEvents } from "./route-events.js";
 import {
   type Backend,
   backendKey,
+  type CertificateRef,
   type DrainingBackend,
   type Route,
   RouteError,
@@ -85,7 +87,7 @@ export class RouteRegistry {
    * is applied by API call.
    */
   async add(input: RouteSpec): Promise<RouteView> {
-    const { store, certs, table, events } = this.deps;
+    const { store, table, events } = this.deps;
     const spec = checkRouteSpec(input, this.deps.certDir);
     const existing = store.find(spec.listenerPort, spec.hostname);
     if (existing) {
@@ -102,7 +104,7 @@ export class RouteRegistry {
         );
       }
       if (existing.certificate && spec.certificate) {
-        certs.load(existing.certificate);
+        this.#loadCertificate(existing.hostname, existing.certificate);
         if (spec.certificate.serial && spec.certificate.serial !== existing.certificate.serial) {
           store.setCertSerial(existing.id, spec.certificate.serial);
         }
@@ -113,7 +115,7 @@ export class RouteRegistry {
       if (!table.get(existing.id)) await this.#serve(this.#find(existing.id));
       return this.get(existing.id);
     }
-    if (spec.certificate) certs.load(spec.certificate);
+    if (spec.certificate) this.#loadCertificate(spec.hostname, spec.certificate);
     const isNewPort = !this.deps.dataPlane.ports.includes(spec.listenerPort);
     await this.#openPort(spec.listenerPort);
     let route: Route;
@@ -177,7 +179,7 @@ export class RouteRegistry {
     let reloaded = 0;
     for (const route of this.deps.store.list({ hostname: hostname.toLowerCase() })) {
       if (!route.certificate) continue;
-      this.deps.certs.load(route.certificate);
+      this.#loadCertificate(route.hostname, route.certificate);
       if (serial) this.deps.store.setCertSerial(route.id, serial);
       const live = this.deps.table.get(route.id);
       if (live) live.route = this.#find(route.id);
@@ -187,10 +189,21 @@ export class RouteRegistry {
   }
 
   async #serve(route: Route): Promise<void> {
-    if (route.certificate) this.deps.certs.load(route.certificate);
+    if (route.certificate) this.#loadCertificate(route.hostname, route.certificate);
     await this.#openPort(route.listenerPort);
     this.deps.table.put(route);
     this.#count();
+  }
+
+  /** Loads (or reloads) a route's certificate; one clients would refuse is served, with a warning. */
+  #loadCertificate(hostname: string, ref: CertificateRef): void {
+    const { leaf } = this.deps.certs.load(ref);
+    const problems = certificateProblems(leaf, hostname);
+    if (problems.length === 0) return;
+    this.deps.logger.warn(
+      { hostname, cert_file: ref.certFile, serial: leaf.serialNumber, problems },
+      `certificate for ${hostname}: ${problems.join("; ")}`,
+    );
   }
 
   async #openPort(port: number): Promise<void> {
