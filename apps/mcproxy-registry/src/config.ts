@@ -1,5 +1,6 @@
 // mcproxy-registry's configuration file (TOML), loaded through mcdsl/config: `$MCPROXY_REGISTRY_*`
 // variables override keys, `$PORT` overrides the admin API's listen port.
+import { createSecureContext } from "node:tls";
 import { authFields, eventsFields, logFields, serverFields } from "@mcp/mcdsl/app";
 import { defaultPaths, loadConfig, section, z } from "@mcp/mcdsl/config";
 
@@ -8,6 +9,24 @@ export const APP = "mcproxy-registry";
 // Data and certificates live where mc-proxy always kept them: /srv/mc-proxy as root.
 const proxyPaths = defaultPaths("mc-proxy");
 const ms = (fallback: number) => z.number().int().min(0).max(3_600_000).default(fallback);
+
+/** OpenSSL's group names, checked against the OpenSSL this Node carries. */
+const tlsGroups = z
+  .array(z.string().regex(/^[A-Za-z0-9_-]+$/, { message: "expected a group name such as X25519" }))
+  .min(1)
+  .default(["X25519", "P-256"])
+  .superRefine((groups, ctx) => {
+    for (const group of groups) {
+      try {
+        createSecureContext({ ecdhCurve: group });
+      } catch {
+        ctx.addIssue({
+          code: "custom",
+          message: `"${group}" is not a key exchange group this OpenSSL knows (e.g. X25519MLKEM768, X25519, P-256, P-384)`,
+        });
+      }
+    }
+  });
 
 export const configSchema = z.object({
   server: section({
@@ -48,6 +67,11 @@ export const configSchema = z.object({
      * Keep it under the service manager's stop timeout (podman stop: 10 s).
      */
     shutdown_timeout_ms: ms(8_000),
+    /**
+     * L7 key exchange groups, in order of preference. The default leaves out the post-quantum
+     * hybrid X25519MLKEM768: it costs each connection ~6 KB and its handshake more CPU.
+     */
+    tls_groups: tlsGroups,
     /** A JSON line per L7 request and per L4 connection on the log stream (`log: "access"`). */
     access_log: z.boolean().default(false),
   }),

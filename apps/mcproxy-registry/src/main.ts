@@ -53,6 +53,7 @@ async function main(): Promise<void> {
       responseTimeoutMs: p.response_timeout_ms,
       idleTimeoutMs: p.idle_timeout_ms,
       maxConnections: p.max_connections || defaultMaxConnections(openFileLimit()),
+      tlsGroups: p.tls_groups,
     },
   });
   const routes = new RouteRegistry({

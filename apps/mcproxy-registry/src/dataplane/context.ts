@@ -20,6 +20,8 @@ export interface ProxyOptions {
   backendDownMs: number;
   /** Client connections open at once, all listeners together; more are closed on arrival. */
   maxConnections: number;
+  /** L7 key exchange groups (OpenSSL names), in order of preference. */
+  tlsGroups: readonly string[];
 }
 
 export interface ProxyContext {

@@ -50,8 +50,8 @@ export class L7Port {
       {
         ALPNProtocols: ["h2", "http/1.1"],
         minVersion: "TLSv1.2",
-        // X25519 first, P-256 for clients without it (EC P-256 certificates sign, these agree on keys).
-        ecdhCurve: "X25519:P-256",
+        // Default X25519 then P-256 (EC P-256 certificates sign, these agree on keys); [proxy] tls_groups.
+        ecdhCurve: ctx.options.tlsGroups.join(":"),
         // Mozilla's "intermediate" suites, AES-128-GCM first (as Go and Caddy prefer): as strong
         // in practice, and cheaper per handshake (SHA-256 key schedule) and per byte than AES-256.
         ciphers: CIPHERS,
