@@ -43,7 +43,6 @@ export class DataPlane {
         l7: (socket, hello, live) => l7.accept(socket, hello, live.route.hostname),
       });
     });
-    server.on("error", (err) => this.ctx.logger.error({ port, err: err.message }, "listener failed"));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen({ host: this.ctx.options.bind, port, backlog: 4096 }, () => {
@@ -51,6 +50,8 @@ export class DataPlane {
         resolve();
       });
     });
+    // After the bind: a bind failure is the caller's to report (once), later errors are logged here.
+    server.on("error", (err) => this.ctx.logger.error({ port, err: err.message }, "listener failed"));
     this.#listeners.set(port, { server, l7 });
     this.ctx.logger.info({ port, bind: this.ctx.options.bind }, "listener opened");
   }
