@@ -166,6 +166,8 @@ export interface HttpsOptions {
   path?: string;
   body?: string;
   timeoutMs?: number;
+  /** The Host field, when it is not the SNI name. */
+  host?: string;
 }
 
 /**
@@ -175,7 +177,7 @@ export interface HttpsOptions {
 export function httpsGet(
   port: number,
   hostname: string,
-  { ca, agent, method = "GET", path = "/", body, timeoutMs = 5_000 }: HttpsOptions = {},
+  { ca, agent, method = "GET", path = "/", body, timeoutMs = 5_000, host = hostname }: HttpsOptions = {},
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
@@ -185,7 +187,7 @@ export function httpsGet(
         servername: hostname,
         path,
         method,
-        headers: { host: hostname },
+        headers: { host },
         ca,
         agent: agent ?? false,
       },

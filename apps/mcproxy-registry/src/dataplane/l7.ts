@@ -12,12 +12,13 @@ import type { ProxyContext } from "./context.js";
 import { Http1Connection } from "./http1/client-connection.js";
 import { Deadlines } from "./http1/deadlines.js";
 import { StreamExchange } from "./http2/stream-exchange.js";
+import { requestHostname } from "./request-host.js";
 import type { SessionTickets } from "./session-tickets.js";
 
 const CLIENT = Symbol("client");
 const noop = () => {};
 interface ClientInfo {
-  /** The SNI name, lower-cased: the route is looked up by it per request. */
+  /** The SNI name, lower-cased: the route of requests without an authority. */
   name: string;
   address: string;
 }
@@ -113,11 +114,16 @@ export class L7Port {
     }
     // An HTTP/1.1 client may send its request and then its FIN, and still read the response.
     socket.allowHalfOpen = true;
-    // The name is the handshake's: looked up again per request, as the route may change meanwhile.
+    // Requests are routed by their Host (see request-host.ts); one without goes by the handshake's name.
     const name = typeof socket.servername === "string" ? socket.servername.toLowerCase() : "";
     const { table } = this.ctx;
     const port = this.port;
-    const connection = new Http1Connection(this.ctx, socket, () => table.lookup(port, name), this.#deadlines);
+    const connection = new Http1Connection(
+      this.ctx,
+      socket,
+      (host) => table.lookup(port, host || name),
+      this.#deadlines,
+    );
     if (this.#stopping) connection.shutdown();
   }
 
@@ -136,14 +142,15 @@ export class L7Port {
       client = { name, address: address.startsWith("::ffff:") ? address.slice(7) : address };
       session[CLIENT] = client;
     }
-    const live = this.ctx.table.lookup(this.port, client.name);
+    const host = requestHostname(headers[":authority"] ?? headers.host) || client.name;
+    const live = this.ctx.table.lookup(this.port, host);
     if (live?.route.mode !== "l7") {
       const body = "misdirected request: no route for this name\n";
       stream.respond({ ":status": 421, "content-type": "text/plain" });
       stream.end(body);
       this.ctx.access?.request({
         proto: "h2",
-        route: client.name,
+        route: host,
         client: client.address,
         method: headers[":method"] ?? "",
         target: headers[":path"] ?? "",

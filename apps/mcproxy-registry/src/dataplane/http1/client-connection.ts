@@ -9,6 +9,7 @@
 import type { TLSSocket } from "node:tls";
 import type { ProxyContext } from "../context.js";
 import type { LiveRoute } from "../live-route.js";
+import { requestHostname } from "../request-host.js";
 import type { Deadlines, HasDeadline } from "./deadlines.js";
 import { type ExchangeOwner, Http1Exchange } from "./exchange.js";
 import { HeadError, parseRequestHead } from "./message-head.js";
@@ -44,8 +45,8 @@ export class Http1Connection implements ExchangeOwner, HasDeadline {
   constructor(
     private readonly ctx: ProxyContext,
     readonly socket: TLSSocket,
-    /** The socket's current route (looked up per request: it may be switched or removed). */
-    private readonly route: () => LiveRoute | undefined,
+    /** The current route for a request's hostname ("": the connection's SNI name). */
+    private readonly route: (host: string) => LiveRoute | undefined,
     private readonly deadlines: Deadlines<Http1Connection>,
   ) {
     const address = socket.remoteAddress ?? "";
@@ -111,7 +112,7 @@ export class Http1Connection implements ExchangeOwner, HasDeadline {
       if (err instanceof HeadError) return void this.#refuse(err.status, err.message);
       throw err;
     }
-    const live = this.route();
+    const live = this.route(requestHostname(head.host));
     if (live?.route.mode !== "l7")
       return void this.#refuse(421, "misdirected request: no route for this name");
     const exchange = new Http1Exchange(this.ctx, this, live, head, this.#clientAddress);
@@ -174,7 +175,7 @@ export class Http1Connection implements ExchangeOwner, HasDeadline {
     const body = `${message}\n`;
     this.ctx.access?.request({
       proto: "http/1.1",
-      route: this.route()?.route.hostname ?? "",
+      route: this.route("")?.route.hostname ?? "",
       client: this.#clientAddress,
       method: "",
       target: "",
