@@ -127,4 +127,13 @@ describe("routing L7 requests by their hostname", () => {
     const h2 = await curlVia(port, "a.co.test", pki.rootFile, "/", "--http2", "-H", "Host: b.co.test");
     expect(JSON.parse(h2.body).backend).toBe("b");
   });
+
+  it("keeps the shared certificate's expiry on /metrics for the route left when the other is removed", async () => {
+    const expiry = "mcproxy_certificate_expiry_timestamp_seconds";
+    expect(await proxy.metric(expiry, { hostname: "b.co.test" })).toBeGreaterThan(Date.now() / 1000);
+    const { routes } = await proxy.client.listRoutes({ hostname: "a.co.test" });
+    await proxy.client.removeRoute({ id: routes[0]?.id ?? "", owner: "t" });
+    expect(await proxy.metric(expiry, { hostname: "a.co.test" })).toBe(0);
+    expect(await proxy.metric(expiry, { hostname: "b.co.test" })).toBeGreaterThan(Date.now() / 1000);
+  });
 });

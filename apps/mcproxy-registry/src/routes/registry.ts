@@ -144,7 +144,15 @@ export class RouteRegistry {
     this.#checkChangeable(route, owner);
     this.deps.store.delete(id);
     this.deps.table.remove(id);
-    if (route.certificate) this.deps.certs.forget(route.certificate);
+    // Forgotten unless another route serves the same files (a wildcard pair, a name on two ports).
+    const cert = route.certificate;
+    const shared = this.deps.table
+      .all()
+      .some(
+        (l) =>
+          l.route.certificate?.certFile === cert?.certFile && l.route.certificate?.keyFile === cert?.keyFile,
+      );
+    if (cert && !shared) this.deps.certs.forget(cert);
     this.deps.dataPlane.sync();
     this.#count();
     this.deps.logger.info({ route: id, hostname: route.hostname }, "route removed");
