@@ -1,0 +1,397 @@
+// Helpers and case tables for bad-input.test.ts: config files built key by key (so a test can
+// break one key and find its line), short-lived starts that must fail, a port probe, calls over
+// REST and over Connect on the Unix socket (raw JSON for values the typed client cannot encode),
+// and the tables of bad config keys and bad routes with the messages they must get.
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { fromJson, type JsonObject, toJson } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { appendTokenEntry, mintToken } from "@mcp/mcdsl/auth";
+import { type AppProcess, type CurlResult, curl, freePort, startApp } from "@mcp/mcdsl/testing";
+import { type Route, RouteSchema } from "@mcp/proto/mcproxy/v1/route_pb.js";
+import { expect } from "vitest";
+import { MAIN, type ProxyProcess } from "./harness.js";
+
+/** Keys to set in a config case: `"table.key"` → raw TOML value; `{dir}` is the case's folder. */
+export type ConfigSet = Record<string, string>;
+
+export interface ConfigCase {
+  dir: string;
+  file: string;
+  socket: string;
+  apiUrl: string;
+  /** The port of the one bootstrap route: opened as soon as the routes are served. */
+  routePort: number;
+  /** `file:line` of the first key set (of its table's header when the table is new). */
+  at: string;
+}
+
+/** A token file shared by the config cases (mode 0600, as mcdsl requires). */
+export function tokenFile(root: string): string {
+  const file = join(root, "tokens.toml");
+  if (!existsSync(file)) appendTokenEntry(file, mintToken("deployer", ["agent"]).entry);
+  return file;
+}
+
+/**
+ * Writes a valid config (API on a free port, one L4 bootstrap route on another, log level info so
+ * "listener opened" shows) into `root/name/`, with `set` applied.
+ */
+export async function configCase(root: string, name: string, set: ConfigSet = {}): Promise<ConfigCase> {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  const [apiPort, routePort] = [await freePort(), await freePort()];
+  const bootstrap = join(dir, "routes.toml");
+  const route = `hostname = "boot.test"\nbackend = "127.0.0.1:9"`;
+  writeFileSync(bootstrap, `[[listeners]]\naddr = ":${routePort}"\n[[listeners.routes]]\n${route}\n`);
+  const q = (s: string) => JSON.stringify(s);
+  const tables: Record<string, Record<string, string>> = {
+    server: { listen: q(`127.0.0.1:${apiPort}`), socket: q(join(dir, "admin.sock")) },
+    auth: { tokens_file: q(tokenFile(root)) },
+    database: { path: q(join(dir, "routes.db")) },
+    proxy: { bind: q("127.0.0.1"), cert_dir: q(join(dir, "certs")), bootstrap_file: q(bootstrap) },
+    log: { level: q("info") },
+  };
+  const first = Object.keys(set)[0]?.split(".") ?? [];
+  const isNewTable = first[0] !== undefined && !tables[first[0]];
+  for (const [path, value] of Object.entries(set)) {
+    const [table = "", key = ""] = path.split(".");
+    tables[table] = { ...tables[table], [key]: value.replaceAll("{dir}", dir) };
+  }
+  const lines = Object.entries(tables).flatMap(([table, keys]) => [
+    `[${table}]`,
+    ...Object.entries(keys).map(([k, v]) => `${k} = ${v}`),
+  ]);
+  const file = join(dir, "mcproxy.toml");
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  const line = isNewTable
+    ? lines.indexOf(`[${first[0]}]`) + 1
+    : lines.findIndex((l, i) => l.startsWith(`${first[1]} =`) && lines.lastIndexOf(`[${first[0]}]`, i) >= 0) +
+      1;
+  return {
+    dir,
+    file,
+    socket: join(dir, "admin.sock"),
+    apiUrl: `http://127.0.0.1:${apiPort}`,
+    routePort,
+    at: `${file}:${line}`,
+  };
+}
+
+export interface StartOutcome {
+  /** The exit code, or "running" when the API answered /readyz (the start went through). */
+  code: number | null | "running";
+  ms: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts the app and waits until it exits or its API is ready (then stops it); at most 10 s. */
+export async function tryStart(
+  configFile: string,
+  apiUrl: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<StartOutcome> {
+  const started = Date.now();
+  const app: AppProcess = startApp(MAIN, ["--config", configFile], { env: { ...process.env, ...env } });
+  let code: number | null | "running" | undefined;
+  void app.exited().then((c) => {
+    code ??= c;
+  });
+  while (code === undefined && Date.now() - started < 10_000) {
+    const ready = await fetch(`${apiUrl}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready && code === undefined) code = "running";
+    else await new Promise((r) => setTimeout(r, 50));
+  }
+  const ms = Date.now() - started;
+  await app.kill();
+  return { code: code ?? "running", ms, stdout: app.stdout(), stderr: app.stderr() };
+}
+
+/** True when a TCP connect to 127.0.0.1:`port` is refused (nothing listens there). */
+export function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, "127.0.0.1");
+    s.once("connect", () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "ECONNREFUSED"));
+  });
+}
+
+/** A REST call on the TCP API: `method path` with an optional JSON body and bearer token. */
+export function rest(
+  apiUrl: string,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+  ...args: string[]
+): Promise<CurlResult> {
+  return curl(
+    "-X",
+    method,
+    ...(token === undefined ? [] : ["-H", `authorization: Bearer ${token}`]),
+    ...(body === undefined ? [] : ["-d", typeof body === "string" ? body : JSON.stringify(body)]),
+    ...args,
+    `${apiUrl}${path}`,
+  );
+}
+
+/** A Connect-protocol unary call with a raw JSON request over the Unix socket (curl as the client). */
+export function connectJson(socket: string, method: string, request: unknown): Promise<CurlResult> {
+  return curl(
+    "--unix-socket",
+    socket,
+    "-H",
+    "content-type: application/json",
+    "-d",
+    JSON.stringify(request),
+    `http://localhost/mcproxy.v1.RouteService/${method}`,
+  );
+}
+
+/**
+ * A start that must fail: exit 1 within 5 s, nothing opened, and stderr contains `expected`
+ * (`{at}`: the set key's `file:line`, `{key}`: it as `[table] key`, `{dir}`: the case's folder).
+ */
+export async function refusesToStart(
+  root: string,
+  name: string,
+  set: ConfigSet,
+  expected: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<void> {
+  const c = await configCase(root, name, set);
+  const [table, key] = Object.keys(set)[0]?.split(".") ?? [];
+  const want = expected
+    .replaceAll("{at}", c.at)
+    .replaceAll("{key}", `[${table}] ${key}`)
+    .replaceAll("{dir}", c.dir);
+  const out = await tryStart(c.file, c.apiUrl, env);
+  // Every departure is listed, so one run shows them all.
+  const problems: string[] = [];
+  if (out.code !== 1) problems.push(`exit code ${out.code}`);
+  if (out.ms > 5_000) problems.push(`took ${out.ms} ms`);
+  if (!out.stderr.includes(want)) problems.push(`stderr lacks ${want}: ${out.stderr}`);
+  if (/\n\s+at /.test(out.stderr)) problems.push("a stack trace");
+  // Not half-way: no route listener was opened, the socket file was not created.
+  if (out.stdout.includes("listener opened")) problems.push("a route listener was opened");
+  if (existsSync(c.socket)) problems.push("the socket file was created");
+  if (!(await refused(c.routePort))) problems.push("the route port answers");
+  if (problems.length > 0) throw new Error(`${name}: ${problems.join("; ")}`);
+}
+
+/** Connect's JSON name of a code: Code.InvalidArgument → "invalid_argument". */
+export const codeName = (code: Code) =>
+  Code[code].replace(/[A-Z]/g, (m, i) => (i ? "_" : "") + m.toLowerCase());
+
+/** The Connect code of mcdsl's REST refusals by HTTP status. */
+export const restCodes: Record<number, string> = {
+  400: "invalid_argument",
+  401: "unauthenticated",
+  403: "permission_denied",
+  413: "resource_exhausted",
+  415: "invalid_argument",
+};
+
+/** The HTTP status mcdsl's REST transcoding gives a code (google.rpc.Code's mapping). */
+const httpStatus: Partial<Record<Code, number>> = {
+  [Code.InvalidArgument]: 400,
+  [Code.FailedPrecondition]: 400,
+  [Code.NotFound]: 404,
+  [Code.AlreadyExists]: 409,
+  [Code.Unauthenticated]: 401,
+  [Code.PermissionDenied]: 403,
+};
+
+const text = (m: string | RegExp) =>
+  typeof m === "string" ? expect.stringContaining(m) : expect.stringMatching(m);
+
+/** The error a call was refused with (and a test failure when it succeeded). */
+export async function errorOf(call: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await call;
+  } catch (err) {
+    return ConnectError.from(err);
+  }
+  throw new Error("expected the call to be refused");
+}
+
+/** Every route as listed over the socket, with what a change would touch. */
+export async function snapshot(proxy: ProxyProcess): Promise<string[]> {
+  const { routes } = await proxy.client.listRoutes({});
+  return routes.map((r) => JSON.stringify(toJson(RouteSchema, r)));
+}
+
+/** A valid L4 route on a free port, with `more` over it (`{certs}` in strings: `certDir`). */
+export async function badRoute(more: JsonObject, certDir: string): Promise<JsonObject> {
+  const route = { listenerPort: await freePort(), hostname: "bad.test", mode: "ROUTE_MODE_L4", ...more };
+  return JSON.parse(
+    JSON.stringify({ backends: [{ address: "127.0.0.1:9" }], ...route }).replaceAll("{certs}", certDir),
+  );
+}
+
+/**
+ * AddRoute of `route` (proto JSON) over the socket (the typed Connect client, or raw Connect JSON
+ * when the value cannot be encoded, e.g. -1 for a uint32) and over REST with the agent token: both
+ * refused with `code` and a message containing `message` (`restMessage` over REST, when it differs);
+ * the routes, and a listener port that was closed, are unchanged.
+ */
+export async function refusedAdd(
+  proxy: ProxyProcess,
+  route: JsonObject,
+  code: Code,
+  message: string | RegExp,
+  restMessage: string | RegExp = message,
+): Promise<void> {
+  const before = await snapshot(proxy);
+  const port = typeof route.listenerPort === "number" ? route.listenerPort : 0;
+  const closed = port > 0 && port < 65536 && (await refused(port));
+  let typed: Route | undefined;
+  try {
+    typed = fromJson(RouteSchema, route);
+  } catch {
+    // sent as JSON below
+  }
+  if (typed) {
+    const err = await errorOf(proxy.client.addRoute({ route: typed }));
+    expect([Code[err.code], err.rawMessage]).toEqual([Code[code], text(message)]);
+  } else {
+    const res = await connectJson(proxy.socket, "AddRoute", { route });
+    expect(res.json).toEqual({ code: codeName(code), message: text(message) });
+  }
+  const res = await rest(proxy.apiUrl, proxy.token, "POST", "/v1/routes", route);
+  expect([res.status, res.json]).toEqual([
+    httpStatus[code],
+    { code: codeName(code), message: text(restMessage) },
+  ]);
+  expect(await snapshot(proxy)).toEqual(before);
+  if (closed) expect(await refused(port)).toBe(true);
+}
+
+const ms = "expected an integer from 0 to 3600000, got";
+/** Config keys that must stop the start: [what, keys set (raw TOML), the message, environment]. */
+export const configRefusals: [string, ConfigSet, string, NodeJS.ProcessEnv?][] = [
+  ["a TOML syntax error (with the column)", { "proxy.handshake_timeout_ms": "= 3" }, "{at}:24: invalid TOML"],
+  [
+    "an unknown key (not ignored)",
+    { "proxy.handshake_timout_ms": "3" },
+    '{at}: {key}: unknown key (did you mean "handshake_timeout_ms"?)',
+  ],
+  ["an unknown table", { "prxy.bind": '"127.0.0.1"' }, '{at}: prxy: unknown key (did you mean "proxy"?)'],
+  ["a string for a number", { "proxy.connect_timeout_ms": '"5000"' }, `{at}: {key}: ${ms} "5000"`],
+  ["a negative timeout", { "proxy.idle_timeout_ms": "-1" }, `{at}: {key}: ${ms} -1`],
+  [
+    "max_connections -1",
+    { "proxy.max_connections": "-1" },
+    "{at}: {key}: expected an integer from 0 to 10000000, got -1",
+  ],
+  [
+    "port 70000 in listen",
+    { "server.listen": '"127.0.0.1:70000"' },
+    '{at}: {key}: expected host:port such as 127.0.0.1:8080, got "127.0.0.1:70000"',
+  ],
+  [
+    "a missing tokens file",
+    { "auth.tokens_file": '"{dir}/no.toml"' },
+    "{dir}/no.toml: cannot read the token file: ENOENT",
+  ],
+  [
+    "a tokens file that is a directory",
+    { "auth.tokens_file": '"{dir}"' },
+    "{dir}: cannot read the file: EISDIR",
+  ],
+  [
+    "a database under a regular file",
+    { "database.path": '"{dir}/mcproxy.toml/r.db"' },
+    "cannot open database {dir}/mcproxy.toml/r.db: ",
+  ],
+  [
+    "a database where none can be made",
+    { "database.path": '"/proc/r.db"' },
+    "cannot open database /proc/r.db: unable to open database file",
+  ],
+  [
+    "$MCPROXY_REGISTRY_PROXY_IDLE_TIMEOUT_MS=abc",
+    {},
+    `$MCPROXY_REGISTRY_PROXY_IDLE_TIMEOUT_MS: [proxy] idle_timeout_ms: ${ms} "abc"`,
+    { MCPROXY_REGISTRY_PROXY_IDLE_TIMEOUT_MS: "abc" },
+  ],
+  [
+    "$PORT=99999",
+    {},
+    '$PORT: [server] listen: expected a port number from 1 to 65535, got "99999"',
+    { PORT: "99999" },
+  ],
+];
+
+const [IA, FP] = [Code.InvalidArgument, Code.FailedPrecondition];
+export const notDns = (h: string) => `hostname: ${JSON.stringify(h)} is not a DNS name`;
+export const notHostPort = (a: string) => `backends[0].address: ${JSON.stringify(a)} is not host:port`;
+const uint32 = (f: string, v: number) =>
+  `cannot decode field mcproxy.v1.${f} from JSON: expected number (uint32): ${v} out of range`;
+const [label64, long254] = [`${"a".repeat(64)}.test`, `${"a.".repeat(126)}ab`];
+export const one = (address: string, weight = 1): { backends: JsonObject[] } => ({
+  backends: [{ address, weight }],
+});
+const [L7, mode] = ["ROUTE_MODE_L7", "route.mode: must be ROUTE_MODE_L4 or ROUTE_MODE_L7"];
+const l7 = (certFile: string, keyFile: string) => ({ mode: L7, certificate: { certFile, keyFile } });
+const [pem, unusable] = ["{certs}/good.test.pem", "cannot be used: error:"];
+const unreadable = (file: string) => `certificate file ${file} cannot be read: no such file`;
+/**
+ * Routes AddRoute must refuse: [what, fields over a valid L4 route, code, message (socket), message
+ * over REST when it differs]; `{certs}` is the cert_dir, where good.test and other.test are issued.
+ */
+export const badRoutes: [string, JsonObject, Code, string, string?][] = [
+  ["an empty hostname", { hostname: "" }, IA, notDns("")],
+  ["a 64-character label", { hostname: label64 }, IA, notDns(label64)],
+  ["a 254-character hostname", { hostname: long254 }, IA, notDns(long254)],
+  ["a wildcard", { hostname: "*.example.com" }, IA, notDns("*.example.com")],
+  ["unicode (not punycode)", { hostname: "bücher.example" }, IA, notDns("bücher.example")],
+  ["a hostname with a port", { hostname: "bad.test:443" }, IA, notDns("bad.test:443")],
+  ["an IPv6 address as hostname", { hostname: "::1" }, IA, notDns("::1")],
+  ["listener_port 0", { listenerPort: 0 }, IA, "listener_port: 0 is not a port from 1 to 65535"],
+  ["listener_port 65536", { listenerPort: 65536 }, IA, "listener_port: 65536 is not a port from 1 to 65535"],
+  ["listener_port -1", { listenerPort: -1 }, IA, uint32("Route.listener_port", -1)],
+  ["no backends", { backends: [] }, IA, "backends: at least one backend is required"],
+  ["a backend without a port", one("backend.test"), IA, notHostPort("backend.test")],
+  ["a backend on port 0", one("127.0.0.1:0"), IA, notHostPort("127.0.0.1:0")],
+  ["a backend [zz]:80", one("[zz]:80"), IA, notHostPort("[zz]:80")],
+  ["a backend :80", one(":80"), IA, notHostPort(":80")],
+  [
+    "a backend twice",
+    { backends: [{ address: "[::1]:9" }, { address: "[::1]:9" }] },
+    IA,
+    'backends[1].address: "[::1]:9" is listed twice',
+  ],
+  ["a weight of -5", one("127.0.0.1:9", -5), IA, uint32("Backend.weight", -5)],
+  ["mode l5", { mode: "l5" }, IA, mode, 'cannot decode enum mcproxy.v1.RouteMode from JSON: "l5"'],
+  ["mode unspecified", { mode: "ROUTE_MODE_UNSPECIFIED" }, IA, mode],
+  [
+    "an L4 route with a certificate",
+    { ...l7(pem, "{certs}/good.test.key"), mode: "ROUTE_MODE_L4" },
+    IA,
+    "certificate: an L4 route passes TLS through and takes no certificate",
+  ],
+  ["an L7 route whose files do not exist", { mode: L7 }, FP, unreadable("{certs}/bad.test.pem")],
+  ["an L7 route whose key does not exist", l7(pem, "{certs}/no.key"), FP, unreadable("{certs}/no.key")],
+  [
+    "another certificate's key",
+    l7(pem, "{certs}/other.test.key"),
+    FP,
+    `certificate ${pem} with key {certs}/other.test.key ${unusable}05800074:x509 certificate routines::key values mismatch`,
+  ],
+  // Any file the process can read is tried (no confinement to cert_dir); its content is not echoed.
+  [
+    "/etc/passwd as certificate",
+    l7("/etc/passwd", "/etc/passwd"),
+    FP,
+    `certificate /etc/passwd with key /etc/passwd ${unusable}0480006C:PEM routines::no start line`,
+  ],
+];
