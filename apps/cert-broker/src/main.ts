@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // cert-broker: certificate issuance, policy and renewal. This file only wires the parts together.
 import { parseArgs } from "node:util";
-import { connectConfiguredEvents, runMain, tlsFromConfig } from "@mcp/mcdsl/app";
+import { connectConfiguredEvents, runMain, serveConfigured, tlsFromConfig } from "@mcp/mcdsl/app";
 import { loadStaticAuthenticator } from "@mcp/mcdsl/auth";
 import { createLogger } from "@mcp/mcdsl/log";
-import { closeOnSignals, serve } from "@mcp/mcdsl/server";
+import { closeOnSignals } from "@mcp/mcdsl/server";
 import { certServicePolicy, certServiceRoutes } from "./api/cert-service.js";
 import { Broker } from "./broker/broker.js";
 import { systemClock } from "./broker/clock.js";
@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   });
 
   const tls = tlsFromConfig(config.server);
-  const server = await serve({
+  const server = await serveConfigured(config.server, {
     routes: certServiceRoutes(broker, files, clock),
     listen: config.server.listen,
     socket: config.server.socket ? { path: config.server.socket } : undefined,

@@ -3,11 +3,11 @@
 // parts together; `mcns import <zonefile>` loads an RFC 1035 master file into the store offline
 // (a running server imports through the ImportZone RPC).
 import { parseArgs } from "node:util";
-import { connectConfiguredEvents, runMain, tlsFromConfig } from "@mcp/mcdsl/app";
+import { connectConfiguredEvents, runMain, serveConfigured, tlsFromConfig } from "@mcp/mcdsl/app";
 import { loadStaticAuthenticator } from "@mcp/mcdsl/auth";
 import { parseListenAddress } from "@mcp/mcdsl/config";
 import { createLogger } from "@mcp/mcdsl/log";
-import { closeOnSignals, serve } from "@mcp/mcdsl/server";
+import { closeOnSignals } from "@mcp/mcdsl/server";
 import { RecordEvents } from "./api/events.js";
 import { MAX_IMPORT_BYTES } from "./api/import-zone.js";
 import { recordPolicy, recordRoutes } from "./api/record-service.js";
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   const bus = await connectConfiguredEvents(APP, config.events);
 
   const tls = tlsFromConfig(config.server);
-  const server = await serve({
+  const server = await serveConfigured(config.server, {
     routes: recordRoutes(store, new RecordManager(store), new RecordEvents(logger, bus)),
     listen: config.server.listen,
     socket: config.server.socket ? { path: config.server.socket } : undefined,

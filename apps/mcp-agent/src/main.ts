@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // mcp-agent: the node agent. This file only wires the parts together.
 import { parseArgs } from "node:util";
-import { connectConfiguredEvents, runMain, tlsFromConfig } from "@mcp/mcdsl/app";
+import { connectConfiguredEvents, runMain, serveConfigured, tlsFromConfig } from "@mcp/mcdsl/app";
 import { loadStaticAuthenticator } from "@mcp/mcdsl/auth";
 import { createLogger } from "@mcp/mcdsl/log";
-import { closeOnSignals, serve } from "@mcp/mcdsl/server";
+import { closeOnSignals } from "@mcp/mcdsl/server";
 import { agentRoutes } from "./api/agent-service.js";
 import { peersFromConfig } from "./clients/peers.js";
 import { APP, loadAgentConfig } from "./config.js";
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   );
   if (config.monitor.enabled) monitor.start();
   const tls = tlsFromConfig(config.server);
-  const server = await serve({
+  const server = await serveConfigured(config.server, {
     routes: agentRoutes({
       registry,
       status,

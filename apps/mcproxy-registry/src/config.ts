@@ -1,5 +1,6 @@
 // mcproxy-registry's configuration file (TOML), loaded through mcdsl/config: `$MCPROXY_REGISTRY_*`
 // variables override keys, `$PORT` overrides the admin API's listen port.
+import { isIP } from "node:net";
 import { createSecureContext } from "node:tls";
 import { authFields, eventsFields, logFields, serverFields } from "@mcp/mcdsl/app";
 import { defaultPaths, loadConfig, section, z } from "@mcp/mcdsl/config";
@@ -41,7 +42,10 @@ export const configSchema = z.object({
   }),
   proxy: section({
     /** The address every route listener binds. */
-    bind: z.string().default("0.0.0.0"),
+    bind: z
+      .string()
+      .refine((v) => isIP(v) !== 0, { message: "expected an IP address such as 0.0.0.0, :: or 127.0.0.1" })
+      .default("0.0.0.0"),
     /** Where cert-broker writes `<hostname>.pem` and `<hostname>.key`. */
     cert_dir: z.string().default(`${proxyPaths.dataDir}/certs`),
     /** The old mc-proxy route file, loaded at start as bootstrap routes; missing means none. */

@@ -2,10 +2,10 @@
 // mcproxy-registry (mc-proxy): the route store with its admin API, and the SNI data plane. This
 // file only wires the parts together.
 import { parseArgs } from "node:util";
-import { connectConfiguredEvents, runMain, tlsFromConfig } from "@mcp/mcdsl/app";
+import { connectConfiguredEvents, runMain, serveConfigured, tlsFromConfig } from "@mcp/mcdsl/app";
 import { loadStaticAuthenticator } from "@mcp/mcdsl/auth";
 import { createLogger } from "@mcp/mcdsl/log";
-import { closeOnSignals, serve } from "@mcp/mcdsl/server";
+import { closeOnSignals } from "@mcp/mcdsl/server";
 import { Registry } from "prom-client";
 import { routeServiceRoutes } from "./api/route-service.js";
 import { CertStore } from "./certs/cert-store.js";
@@ -67,22 +67,17 @@ async function main(): Promise<void> {
     certDir: p.cert_dir,
     defaultDrainMs: p.drain_timeout_ms,
   });
-  await routes.start(bootstrap);
-  const renewals = bus ? await followRenewals(bus, routes, logger) : undefined;
-
-  // Two servers for one API: the socket has no auth (its file mode is the control), TCP does.
+  // The API's listeners first: a taken port or a missing TLS file stops the start before any
+  // route listener opens. Ready (and changes served) once the stored routes are.
+  const tls = tlsFromConfig(config.server);
+  let started = false;
   const shared = {
     routes: routeServiceRoutes(routes),
     logger,
     metrics: { registry },
-    readiness: () => store.open,
+    readiness: () => started && store.open,
   };
-  const socketServer = await serve({
-    ...shared,
-    socket: { path: config.server.socket, mode: config.server.socket_mode },
-  });
-  const tls = tlsFromConfig(config.server);
-  const tcpServer = await serve({
+  const tcpServer = await serveConfigured(config.server, {
     ...shared,
     listen: config.server.listen,
     tls,
@@ -91,6 +86,17 @@ async function main(): Promise<void> {
       policy: { roles: Object.fromEntries(MUTATIONS.map((m) => [m, ["admin", "agent"]])) },
     },
   });
+  // Two servers for one API: the socket has no auth (its file mode is the control), TCP does.
+  const socketServer = await serveConfigured(config.server, {
+    ...shared,
+    socket: { path: config.server.socket, mode: config.server.socket_mode },
+  }).catch(async (err: unknown) => {
+    await tcpServer.close();
+    throw err;
+  });
+  await routes.start(bootstrap);
+  started = true;
+  const renewals = bus ? await followRenewals(bus, routes, logger) : undefined;
   logger.info(
     { api: tcpServer.url, socket: config.server.socket, ports: dataPlane.ports },
     "mc-proxy serving",

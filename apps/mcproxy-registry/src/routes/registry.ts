@@ -36,6 +36,12 @@ export interface RouteView extends Route {
 }
 
 export class RouteRegistry {
+  /** Settled when start() is done: changes that arrive during the start wait for it. */
+  #markStarted!: () => void;
+  readonly #started = new Promise<void>((resolve) => {
+    this.#markStarted = resolve;
+  });
+
   constructor(private readonly deps: RegistryDeps) {}
 
   /**
@@ -44,6 +50,14 @@ export class RouteRegistry {
    * data plane (it stays stored), so one bad route does not keep the others down.
    */
   async start(bootstrap: RouteSpec[]): Promise<void> {
+    try {
+      await this.#start(bootstrap);
+    } finally {
+      this.#markStarted();
+    }
+  }
+
+  async #start(bootstrap: RouteSpec[]): Promise<void> {
     const { store, logger } = this.deps;
     store.transaction(() => {
       for (const route of store.list()) if (route.bootstrap) store.delete(route.id);
@@ -87,6 +101,7 @@ export class RouteRegistry {
    * is applied by API call.
    */
   async add(input: RouteSpec): Promise<RouteView> {
+    await this.#started;
     const { store, table, events } = this.deps;
     const spec = checkRouteSpec(input, this.deps.certDir);
     const existing = store.find(spec.listenerPort, spec.hostname);
@@ -136,6 +151,7 @@ export class RouteRegistry {
   }
 
   async remove(id: string, owner: string, allowMissing: boolean): Promise<void> {
+    await this.#started;
     const route = this.deps.store.get(id);
     if (!route) {
       if (allowMissing) return;
@@ -165,6 +181,7 @@ export class RouteRegistry {
     drainMs: number | undefined,
     owner: string,
   ): Promise<RouteView> {
+    await this.#started;
     const before = this.#find(id);
     this.#checkChangeable(before, owner);
     const backends = checkBackends(input);

@@ -16,6 +16,9 @@ export function parseBackendAddress(address: string, field: string): { host: str
     throw invalid(`${field}: "${address}" is not host:port (e.g. 127.0.0.1:10423 or [::1]:10423)`);
   }
   if (m[1] !== undefined && isIP(host) !== 6) throw invalid(`${field}: "${host}" is not an IPv6 address`);
+  if (m[1] === undefined && isIP(host) === 0 && !HOSTNAME.test(host.toLowerCase())) {
+    throw invalid(`${field}: "${host}" is neither an IP address nor a DNS name`);
+  }
   return { host, port };
 }
 
@@ -40,6 +43,9 @@ export function checkRouteSpec(spec: RouteSpec, certDir: string): RouteSpec {
     throw invalid(`listener_port: ${port} is not a port from 1 to 65535`);
   }
   const hostname = spec.hostname.trim().toLowerCase().replace(/\.$/, "");
+  if (isIP(hostname) !== 0) {
+    throw invalid(`hostname: "${spec.hostname}" is an IP address; TLS clients send DNS names only (SNI)`);
+  }
   if (!HOSTNAME.test(hostname)) throw invalid(`hostname: "${spec.hostname}" is not a DNS name`);
   if (spec.mode !== "l4" && spec.mode !== "l7") throw invalid(`mode: must be l4 or l7`);
   const backends = checkBackends(spec.backends);

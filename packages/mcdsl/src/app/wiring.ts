@@ -1,7 +1,11 @@
 // What every app's main.ts does the same way once its config is loaded.
+import { accessSync, constants } from "node:fs";
+import { configIssue } from "../config/config-issues.js";
 import { ConfigError } from "../config/errors.js";
 import { connectEvents, type EventBus } from "../events/bus.js";
+import { ListenError } from "../server/listen-error.js";
 import type { TlsFiles } from "../server/listeners.js";
+import { type ServeOptions, type Server, serve } from "../server/serve.js";
 
 /** Connects to NATS and ensures the MCP_EVENTS stream, or returns undefined when no server is set. */
 export async function connectConfiguredEvents(
@@ -25,7 +29,22 @@ export function tlsFromConfig(server: {
   tls_key_file?: string;
 }): TlsFiles | undefined {
   const { tls_cert_file: certFile, tls_key_file: keyFile } = server;
-  if (certFile && keyFile) return { certFile, keyFile };
+  if (certFile && keyFile) {
+    const unreadable = (["tls_cert_file", "tls_key_file"] as const).flatMap((key) => {
+      const file = server[key] as string;
+      try {
+        accessSync(file, constants.R_OK);
+        return [];
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const reason =
+          code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : String(err);
+        return [configIssue(server, key, `cannot read ${file}: ${reason}`)];
+      }
+    });
+    if (unreadable.length > 0) throw new ConfigError(unreadable);
+    return { certFile, keyFile };
+  }
   if (certFile || keyFile) {
     const missing = certFile ? "tls_key_file" : "tls_cert_file";
     throw new ConfigError([
@@ -36,6 +55,19 @@ export function tlsFromConfig(server: {
     ]);
   }
   return undefined;
+}
+
+/**
+ * serve() for the `[server]` table it was configured from: a listener that cannot be opened (port
+ * taken, no such address, socket directory missing) is a ConfigError at `listen` or `socket`.
+ */
+export async function serveConfigured(server: object, options: ServeOptions): Promise<Server> {
+  try {
+    return await serve(options);
+  } catch (err) {
+    if (!(err instanceof ListenError)) throw err;
+    throw new ConfigError([configIssue(server, err.kind === "socket" ? "socket" : "listen", err.message)]);
+  }
 }
 
 /**

@@ -3,6 +3,7 @@
 
 // Apps build their schemas with this zod, the instance the schema walker knows.
 export { z } from "zod";
+export { configIssue } from "./config-issues.js";
 export { envName } from "./env-names.js";
 export { ConfigError, type ConfigIssue, formatIssue, formatKeyPath, type KeyPath } from "./errors.js";
 export { type ListenerInfo, listenAddress, listeners, parseListenAddress } from "./listen.js";

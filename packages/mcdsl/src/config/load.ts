@@ -1,4 +1,5 @@
 import type * as z from "zod";
+import { rememberSource } from "./config-issues.js";
 import { applyEnvOverrides } from "./env-overrides.js";
 import { ConfigError } from "./errors.js";
 import { applyPortOverrides } from "./listen.js";
@@ -45,8 +46,10 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
     ...applyEnvOverrides(options.schema, data, options.app, env, origins),
     ...applyPortOverrides(options.schema, data, env, origins),
   ];
-  const result = checkSchema(options.schema, data, { file, positions: source?.positions, origins });
+  const context = { file, positions: source?.positions, origins };
+  const result = checkSchema(options.schema, data, context);
   if (!result.ok) issues.push(...result.issues);
   if (issues.length > 0 || !result.ok) throw new ConfigError(issues);
+  rememberSource(result.value, context);
   return result.value;
 }

@@ -1,4 +1,5 @@
 export { getRequestId, getRequestLogger } from "./context.js";
+export { ListenError } from "./listen-error.js";
 export type { TlsFiles } from "./listeners.js";
 export type { MetricsOptions } from "./metrics.js";
 export { httpStatusFromCode } from "./rest/status.js";

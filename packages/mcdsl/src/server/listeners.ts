@@ -5,6 +5,7 @@ import * as net from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { ConnectionTracker } from "./connections.js";
 import type { NodeRequest, NodeResponse } from "./http-types.js";
+import { ListenError } from "./listen-error.js";
 
 export interface TlsFiles {
   certFile: string;
@@ -124,7 +125,7 @@ export async function removeStaleSocket(path: string): Promise<void> {
     });
     probe.once("error", () => resolve(false));
   });
-  if (alive) throw new Error(`cannot listen on ${path}: another process is serving on it`);
+  if (alive) throw new ListenError("socket", path, "EADDRINUSE", "another process is serving on it");
   unlinkSync(path);
 }
 
@@ -132,10 +133,16 @@ export function listen(
   server: net.Server,
   target: { host: string; port: number } | { path: string },
 ): Promise<void> {
+  const address =
+    "path" in target
+      ? target.path
+      : `${target.host.includes(":") ? `[${target.host}]` : target.host}:${target.port}`;
   return new Promise((resolve, reject) => {
-    server.once("error", reject);
+    const fail = (err: NodeJS.ErrnoException) =>
+      reject(ListenError.from("path" in target ? "socket" : "tcp", address, err));
+    server.once("error", fail);
     const done = () => {
-      server.off("error", reject);
+      server.off("error", fail);
       resolve();
     };
     if ("path" in target) server.listen(target.path, done);

@@ -83,6 +83,9 @@ export async function serve(options: ServeOptions): Promise<Server> {
     readMaxBytes: maxRequestBytes,
     shutdownSignal: shutdown.signal,
     acceptCompression: [compressionGzip, compressionBrotli],
+    // A misspelt field is refused, as REST does, not dropped: `proxyProtocl: true` must not add a
+    // route without the PROXY protocol. (The binary format cannot tell; JSON can.)
+    jsonOptions: { ignoreUnknownFields: false },
   });
   options.routes(router);
   if (options.auth?.policy)

@@ -1,6 +1,12 @@
+import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { eventsFields, logFields, serverFields } from "../../src/app/index.js";
-import { connectConfiguredEvents, tlsFromConfig } from "../../src/app/wiring.js";
+import { connectConfiguredEvents, serveConfigured, tlsFromConfig } from "../../src/app/wiring.js";
 import { loadConfig, section, z } from "../../src/config/index.js";
 import { startNatsServer } from "../../src/testing/index.js";
 
@@ -26,15 +32,55 @@ describe("mcdsl/app", () => {
     });
   });
 
-  it("takes TLS files in pairs", () => {
-    expect(tlsFromConfig({})).toBeUndefined();
-    expect(tlsFromConfig({ tls_cert_file: "c.pem", tls_key_file: "k.pem" })).toEqual({
-      certFile: "c.pem",
-      keyFile: "k.pem",
-    });
+  it("takes TLS files in pairs, and refuses one it cannot read at its line", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mcdsl-wiring-"));
+    try {
+      const [cert, key] = [join(dir, "c.pem"), join(dir, "k.pem")];
+      writeFileSync(cert, "cert");
+      writeFileSync(key, "key");
+      expect(tlsFromConfig({})).toBeUndefined();
+      expect(tlsFromConfig({ tls_cert_file: cert, tls_key_file: key })).toEqual({
+        certFile: cert,
+        keyFile: key,
+      });
+      const config = loadConfig({
+        app: "demo",
+        schema,
+        path: "demo.toml",
+        file: `[server]\nlisten = "127.0.0.1:7000"\ntls_cert_file = "${cert}"\ntls_key_file = "${dir}/none.pem"\n`,
+      });
+      expect(() => tlsFromConfig(config.server)).toThrow(
+        `demo.toml:4: [server] tls_key_file: cannot read ${dir}/none.pem: no such file`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(() => tlsFromConfig({ tls_cert_file: "c.pem" })).toThrow(
       "<config>: [server] tls_key_file: missing: set both tls_cert_file and tls_key_file for TLS, or neither",
     );
+  });
+
+  it("names [server] listen, at its line, when the API's port is taken", async () => {
+    const holder = createServer().listen(0, "127.0.0.1");
+    await once(holder, "listening");
+    const taken = `127.0.0.1:${(holder.address() as AddressInfo).port}`;
+    try {
+      const config = loadConfig({
+        app: "demo",
+        schema,
+        path: "demo.toml",
+        file: `\n[server]\nlisten = "${taken}"\n`,
+      });
+      await expect(
+        serveConfigured(config.server, {
+          routes: () => {},
+          listen: config.server.listen,
+          logger: pino({ level: "silent" }),
+        }),
+      ).rejects.toThrow(`demo.toml:3: [server] listen: cannot listen on ${taken}: address already in use`);
+    } finally {
+      holder.close();
+    }
   });
 
   it("connects events only when servers are configured, with the stream in place", async () => {
