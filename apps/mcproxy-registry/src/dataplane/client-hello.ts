@@ -123,7 +123,13 @@ function serverName(body: Buffer): string | undefined {
     }
     if (name === undefined || !/^[A-Za-z0-9._-]{1,253}$/.test(name)) throw new Malformed("bad server_name");
   }
-  return name?.toLowerCase().replace(/\.$/, "");
+  return name === undefined ? undefined : normalizeServerName(name);
+}
+
+/** A name as routes are stored: lower case, without the trailing dot of a fully qualified name. */
+export function normalizeServerName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith(".") ? lower.slice(0, -1) : lower;
 }
 
 /** A fatal TLS alert record, so the client learns why (RFC 8446 section 6). */

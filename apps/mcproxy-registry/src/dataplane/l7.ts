@@ -4,10 +4,12 @@
 // connections are read by our own Http1Connection, HTTP/2 ones get a session of Node's http2
 // server whose streams are StreamExchanges; both reach backends over the same raw keep-alive pool.
 
+import { constants } from "node:crypto";
 import type { Http2Server, Http2Session, IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { createServer as createHttp2Server } from "node:http2";
 import type { Socket } from "node:net";
 import { type TLSSocket, Server as TlsServer } from "node:tls";
+import { normalizeServerName } from "./client-hello.js";
 import type { ProxyContext } from "./context.js";
 import { Http1Connection } from "./http1/client-connection.js";
 import { Deadlines } from "./http1/deadlines.js";
@@ -16,6 +18,7 @@ import { requestHostname } from "./request-host.js";
 import type { SessionTickets } from "./session-tickets.js";
 
 const CLIENT = Symbol("client");
+const CERTIFICATE_UNAVAILABLE = "MCP_CERTIFICATE_UNAVAILABLE";
 const noop = () => {};
 interface ClientInfo {
   /** The SNI name, lower-cased: the route of requests without an authority. */
@@ -58,15 +61,20 @@ export class L7Port {
         ciphers: CIPHERS,
         honorCipherOrder: true,
         handshakeTimeout: ctx.options.handshakeTimeoutMs,
+        // Client-initiated TLS 1.2 renegotiation is refused (no_renegotiation), as nginx does: it
+        // buys a client a full handshake's work from us per request and serves no purpose here.
+        secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
         SNICallback: (servername, done) => {
-          const live = ctx.table.lookup(port, servername.toLowerCase());
+          const live = ctx.table.lookup(port, normalizeServerName(servername));
           const ref = live?.route.certificate;
           try {
             if (!ref) throw new Error(`no L7 route for ${servername} on port ${port}`);
-            done(null, ctx.certs.context(ref));
+            const context = ctx.certs.context(ref);
+            tickets.attachContext(context);
+            done(null, context);
           } catch (err) {
-            ctx.metrics.handshakeFailures.inc({ port, reason: "certificate_unavailable" });
-            done(err as Error, undefined);
+            // Counted once, by tlsClientError (the socket is destroyed with this error).
+            done(Object.assign(err as Error, { code: CERTIFICATE_UNAVAILABLE }), undefined);
           }
         },
       },
@@ -85,7 +93,11 @@ export class L7Port {
     this.#h2.setTimeout(ctx.options.idleTimeoutMs);
     this.#h2.on("sessionError", () => {});
     this.#tls.on("tlsClientError", (err, socket) => {
-      ctx.metrics.handshakeFailures.inc({ port, reason: "tls_error" });
+      const unavailable = (err as NodeJS.ErrnoException).code === CERTIFICATE_UNAVAILABLE;
+      ctx.metrics.handshakeFailures.inc({
+        port,
+        reason: unavailable ? "certificate_unavailable" : "tls_error",
+      });
       ctx.logger.debug({ port, err: err.message }, "TLS handshake failed");
       socket.destroy();
     });
@@ -115,7 +127,7 @@ export class L7Port {
     // An HTTP/1.1 client may send its request and then its FIN, and still read the response.
     socket.allowHalfOpen = true;
     // Requests are routed by their Host (see request-host.ts); one without goes by the handshake's name.
-    const name = typeof socket.servername === "string" ? socket.servername.toLowerCase() : "";
+    const name = typeof socket.servername === "string" ? normalizeServerName(socket.servername) : "";
     const { table } = this.ctx;
     const port = this.port;
     const connection = new Http1Connection(
@@ -137,7 +149,7 @@ export class L7Port {
     if (!client) {
       // Once per connection: the session's socket is a proxy object, slow to read per request.
       const socket = session.socket as TLSSocket;
-      const name = typeof socket.servername === "string" ? socket.servername.toLowerCase() : "";
+      const name = typeof socket.servername === "string" ? normalizeServerName(socket.servername) : "";
       const address = socket.remoteAddress ?? "";
       client = { name, address: address.startsWith("::ffff:") ? address.slice(7) : address };
       session[CLIENT] = client;

@@ -3,6 +3,8 @@
 // on one connection (connection coalescing, RFC 9113 section 9.1.1, when one certificate covers
 // them all, e.g. a wildcard), and those must reach their own routes.
 
+import { normalizeServerName } from "./client-hello.js";
+
 /** "Web.Test:8443" → "web.test", "[::1]:443" → "::1"; "" for an empty or unparsable authority. */
 export function requestHostname(authority: string | undefined): string {
   if (!authority) return "";
@@ -14,6 +16,5 @@ export function requestHostname(authority: string | undefined): string {
     const colon = host.indexOf(":");
     if (colon >= 0) host = host.slice(0, colon);
   }
-  host = host.toLowerCase();
-  return host.endsWith(".") ? host.slice(0, -1) : host;
+  return normalizeServerName(host);
 }

@@ -9,7 +9,7 @@
 // ROTATE_MS (the previous key still opens tickets, which are then renewed under the current one).
 // If a future Node drops the hook, tickets keep working the old way and a warning says so.
 import { randomBytes } from "node:crypto";
-import type { Server as TlsServer } from "node:tls";
+import type { SecureContext, Server as TlsServer } from "node:tls";
 import type { Logger } from "@mcp/mcdsl/log";
 
 const ROTATE_MS = 12 * 60 * 60 * 1000;
@@ -48,8 +48,25 @@ export class SessionTickets {
 
   /** Installs the renewing callback on a TLS server's context; false when Node has no hook. */
   attach(server: TlsServer): boolean {
-    const context = (server as unknown as { _sharedCreds?: { context?: NativeContext } })._sharedCreds
-      ?.context;
+    return this.#hook(
+      (server as unknown as { _sharedCreds?: { context?: NativeContext } })._sharedCreds?.context,
+    );
+  }
+
+  /**
+   * Installs it on a context the SNI callback hands out too: OpenSSL asks that context for ticket
+   * keys after a HelloRetryRequest (a client whose first key share the proxy does not take), and
+   * without the hook the handshake ended in internal_error.
+   */
+  attachContext(secureContext: SecureContext): void {
+    const context = (secureContext as unknown as { context?: NativeContext }).context;
+    if (!context || this.#hooked.has(context)) return;
+    this.#hook(context);
+  }
+
+  readonly #hooked = new WeakSet<NativeContext>();
+
+  #hook(context: NativeContext | undefined): boolean {
     if (typeof context?.enableTicketKeyCallback !== "function") {
       if (!this.#warned) {
         this.logger.warn(
@@ -61,6 +78,7 @@ export class SessionTickets {
     }
     context.enableTicketKeyCallback();
     context.onticketkeycallback = (name, _iv, encrypt) => this.#callback(name, encrypt);
+    this.#hooked.add(context);
     return true;
   }
 
