@@ -73,12 +73,14 @@ export function startMcns(natsUrl?: string, zone = ZONE): Promise<RunningApp> {
   });
 }
 
-export function startMcproxy(): Promise<RunningApp> {
+/** mc-proxy; `bootstrap` is the text of its bootstrap route file, if it should have one. */
+export function startMcproxy(bootstrap?: string): Promise<RunningApp> {
   return startPlatformApp(
     "mcproxy-registry",
     [],
     (dir) => {
       mkdirSync(join(dir, "certs"));
+      if (bootstrap !== undefined) writeFileSync(join(dir, "bootstrap.toml"), bootstrap);
       return (
         `[database]\npath = "${dir}/routes.db"\n` +
         `[proxy]\nbind = "127.0.0.1"\ncert_dir = "${dir}/certs"\nbootstrap_file = "${dir}/bootstrap.toml"\n`

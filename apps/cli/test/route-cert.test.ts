@@ -75,6 +75,24 @@ describe("mcp route", () => {
   });
 });
 
+describe("mcp route list, a route mc-proxy cannot serve", () => {
+  it("shows it NOT SERVED, with the reason", async () => {
+    // A bootstrap L7 route whose certificate files are not there: the start goes on without it.
+    const broken = await startMcproxy(
+      '[[listeners]]\naddr = ":8445"\n  [[listeners.routes]]\n  hostname = "nocert.example.org"\n' +
+        '  backend = "127.0.0.1:1"\n  mode = "l7"\n',
+    );
+    const { home, env } = tempHome();
+    cliConfig(home, { mcproxy: broken });
+    const list = await runMcp(["route", "list"], { env });
+    const [, row] = columns(list.stdout);
+    expect(row?.slice(1, 6)).toEqual(["8445", "nocert.example.org", "l7", "127.0.0.1:1", "bootstrap"]);
+    expect(row?.[6]).toBe(
+      `NOT SERVED: certificate file ${broken.dir}/certs/nocert.example.org.pem cannot be read: no such file; bootstrap`,
+    );
+  });
+});
+
 describe("mcp cert", () => {
   it("issues, lists, renews and revokes; ca prints the root that verifies the chain", async () => {
     const { home, env } = tempHome();

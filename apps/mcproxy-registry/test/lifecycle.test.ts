@@ -345,10 +345,14 @@ describe("a port taken by another process", () => {
     const output = proxy.app.stdout() + proxy.app.stderr();
     expect(output.split(`cannot listen on port ${port}`)).toHaveLength(2);
     expect(output).not.toContain("listener failed");
+    // ListRoutes says so, with the reason, until the route is served.
+    const { route: unserved } = await proxy.client.getRoute({ id: route!.id });
+    expect(unserved?.notServed).toMatch(new RegExp(`^cannot listen on port ${port}: listen EADDRINUSE`));
     // The port comes free; the agent repeats its deploy (the same AddRoute), which must serve it.
     await new Promise((resolve) => squatter.close(resolve));
     const again = await add(port, "later.life.test", web.address);
     expect(again.route!.id).toBe(route!.id);
+    expect(again.route!.notServed).toBe("");
     expect(await servedBy(port, "later.life.test", ca)).toBe("web");
     await remove(route!.id);
     await expectAlive();

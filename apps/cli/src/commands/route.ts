@@ -120,6 +120,7 @@ function modeName(mode: RouteMode): string {
 
 function notes(route: Route): string {
   const parts: string[] = [];
+  if (route.notServed) parts.push(`NOT SERVED: ${route.notServed}`);
   if (route.bootstrap) parts.push("bootstrap");
   if (route.proxyProtocol) parts.push("proxy-protocol");
   if (route.draining.length > 0) parts.push(`draining ${route.draining.map((b) => b.address).join(", ")}`);

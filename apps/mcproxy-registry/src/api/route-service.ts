@@ -120,5 +120,6 @@ function toMessage(r: RouteView): RouteMessage {
     proxyProtocol: r.proxyProtocol,
     createTime: timestampFromDate(r.createdAt),
     updateTime: timestampFromDate(r.updatedAt),
+    notServed: r.notServed,
   });
 }

@@ -33,6 +33,8 @@ export interface RegistryDeps {
 
 export interface RouteView extends Route {
   draining: DrainingBackend[];
+  /** Why the data plane does not serve the route; "" when it does. */
+  notServed: string;
 }
 
 export class RouteRegistry {
@@ -41,6 +43,9 @@ export class RouteRegistry {
   readonly #started = new Promise<void>((resolve) => {
     this.#markStarted = resolve;
   });
+
+  /** Stored routes the start could not serve, with the reason (until they are served). */
+  readonly #notServed = new Map<string, string>();
 
   constructor(private readonly deps: RegistryDeps) {}
 
@@ -160,6 +165,7 @@ export class RouteRegistry {
     this.#checkChangeable(route, owner);
     this.deps.store.delete(id);
     this.deps.table.remove(id);
+    this.#notServed.delete(id);
     // Forgotten unless another route serves the same files (a wildcard pair, a name on two ports).
     const cert = route.certificate;
     const shared = this.deps.table
@@ -213,10 +219,17 @@ export class RouteRegistry {
     return reloaded;
   }
 
+  /** Serves a stored route; on failure its reason is kept for ListRoutes until it is served. */
   async #serve(route: Route): Promise<void> {
-    if (route.certificate) this.#loadCertificate(route.hostname, route.certificate);
-    await this.#openPort(route.listenerPort);
+    try {
+      if (route.certificate) this.#loadCertificate(route.hostname, route.certificate);
+      await this.#openPort(route.listenerPort);
+    } catch (err) {
+      this.#notServed.set(route.id, (err as Error).message);
+      throw err;
+    }
     this.deps.table.put(route);
+    this.#notServed.delete(route.id);
     this.#count();
   }
 
@@ -262,7 +275,8 @@ export class RouteRegistry {
   }
 
   #view(route: Route): RouteView {
-    return { ...route, draining: this.deps.table.draining(route.id) };
+    const notServed = this.deps.table.get(route.id) ? "" : (this.#notServed.get(route.id) ?? "");
+    return { ...route, draining: this.deps.table.draining(route.id), notServed };
   }
 
   #count(): void {

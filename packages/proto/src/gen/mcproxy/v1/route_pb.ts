@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file mcproxy/v1/route.proto.
  */
 export const file_mcproxy_v1_route: GenFile = /*@__PURE__*/
-  fileDesc("ChZtY3Byb3h5L3YxL3JvdXRlLnByb3RvEgptY3Byb3h5LnYxIvwCCgVSb3V0ZRIKCgJpZBgBIAEoCRIVCg1saXN0ZW5lcl9wb3J0GAIgASgNEhAKCGhvc3RuYW1lGAMgASgJEiMKBG1vZGUYBCABKA4yFS5tY3Byb3h5LnYxLlJvdXRlTW9kZRIlCghiYWNrZW5kcxgFIAMoCzITLm1jcHJveHkudjEuQmFja2VuZBIlCghkcmFpbmluZxgGIAMoCzITLm1jcHJveHkudjEuQmFja2VuZBIvCgtjZXJ0aWZpY2F0ZRgHIAEoCzIaLm1jcHJveHkudjEuQ2VydGlmaWNhdGVSZWYSDQoFb3duZXIYCCABKAkSEQoJYm9vdHN0cmFwGAkgASgIEhYKDnByb3h5X3Byb3RvY29sGAogASgIEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiXgoHQmFja2VuZBIPCgdhZGRyZXNzGAEgASgJEg4KBndlaWdodBgCIAEoDRIyCg5kcmFpbl9kZWFkbGluZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiRQoOQ2VydGlmaWNhdGVSZWYSEQoJY2VydF9maWxlGAEgASgJEhAKCGtleV9maWxlGAIgASgJEg4KBnNlcmlhbBgDIAEoCSpNCglSb3V0ZU1vZGUSGgoWUk9VVEVfTU9ERV9VTlNQRUNJRklFRBAAEhEKDVJPVVRFX01PREVfTDQQARIRCg1ST1VURV9NT0RFX0w3EAJiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChZtY3Byb3h5L3YxL3JvdXRlLnByb3RvEgptY3Byb3h5LnYxIpADCgVSb3V0ZRIKCgJpZBgBIAEoCRIVCg1saXN0ZW5lcl9wb3J0GAIgASgNEhAKCGhvc3RuYW1lGAMgASgJEiMKBG1vZGUYBCABKA4yFS5tY3Byb3h5LnYxLlJvdXRlTW9kZRIlCghiYWNrZW5kcxgFIAMoCzITLm1jcHJveHkudjEuQmFja2VuZBIlCghkcmFpbmluZxgGIAMoCzITLm1jcHJveHkudjEuQmFja2VuZBIvCgtjZXJ0aWZpY2F0ZRgHIAEoCzIaLm1jcHJveHkudjEuQ2VydGlmaWNhdGVSZWYSDQoFb3duZXIYCCABKAkSEQoJYm9vdHN0cmFwGAkgASgIEhYKDnByb3h5X3Byb3RvY29sGAogASgIEi8KC2NyZWF0ZV90aW1lGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKbm90X3NlcnZlZBgNIAEoCSJeCgdCYWNrZW5kEg8KB2FkZHJlc3MYASABKAkSDgoGd2VpZ2h0GAIgASgNEjIKDmRyYWluX2RlYWRsaW5lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJFCg5DZXJ0aWZpY2F0ZVJlZhIRCgljZXJ0X2ZpbGUYASABKAkSEAoIa2V5X2ZpbGUYAiABKAkSDgoGc2VyaWFsGAMgASgJKk0KCVJvdXRlTW9kZRIaChZST1VURV9NT0RFX1VOU1BFQ0lGSUVEEAASEQoNUk9VVEVfTU9ERV9MNBABEhEKDVJPVVRFX01PREVfTDcQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * Route sends connections that arrive on a listener port with a given SNI hostname to backends.
@@ -100,6 +100,16 @@ export type Route = Message<"mcproxy.v1.Route"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 12;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * Why the data plane does not serve the route, e.g. "cannot listen on port 8443: listen
+   * EADDRINUSE …"; empty when it does (output only). A stored route is left unserved when mc-proxy
+   * starts and its certificate cannot be loaded or its port is held by another process; a
+   * repeated AddRoute or a SetBackend serves it once the cause is gone.
+   *
+   * @generated from field: string not_served = 13;
+   */
+  notServed: string;
 };
 
 /**
