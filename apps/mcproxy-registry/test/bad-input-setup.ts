@@ -310,7 +310,7 @@ export const configRefusals: [string, ConfigSet, string, NodeJS.ProcessEnv?][] =
   [
     "a database under a regular file",
     { "database.path": '"{dir}/mcproxy.toml/r.db"' },
-    "cannot open database {dir}/mcproxy.toml/r.db: ",
+    "cannot open database {dir}/mcproxy.toml/r.db: a part of {dir}/mcproxy.toml is a file, not a directory",
   ],
   [
     "a database where none can be made",

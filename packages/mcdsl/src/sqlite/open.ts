@@ -75,6 +75,15 @@ function configure(db: Database, path: string, readonly: boolean, inMemory: bool
 }
 
 function openFailed(path: string, err: unknown): DatabaseError {
-  const reason = err instanceof Error ? err.message : String(err);
+  const code = (err as NodeJS.ErrnoException).code;
+  // mkdir's own words name the syscall, not the problem (a file where a folder should be...).
+  const reason =
+    code === "EEXIST" || code === "ENOTDIR"
+      ? `a part of ${dirname(path)} is a file, not a directory`
+      : code === "EACCES"
+        ? `permission denied creating ${dirname(path)}`
+        : err instanceof Error
+          ? err.message
+          : String(err);
   return new DatabaseError("OPEN_FAILED", path, `cannot open database ${path}: ${reason}`, { cause: err });
 }
