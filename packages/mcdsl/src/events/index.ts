@@ -10,6 +10,7 @@ export type {
 } from "./catalog.js";
 export { decodeEvent, type EventSource, encodeEvent, type McpEvent } from "./envelope.js";
 export { EventsError, type EventsErrorCode } from "./errors.js";
+export { EventOutbox, type EventOutboxOptions, outboxMigration } from "./outbox.js";
 export type { Published, PublishOptions } from "./publish.js";
 export type { ReplayOptions } from "./replay.js";
 export { STREAM_NAME, type StreamOptions, type StreamOutcome } from "./stream.js";

@@ -14,6 +14,10 @@ export interface NatsServer {
   readonly storeDir: string;
   /** Stops the server (SIGTERM) and starts it again on the same port and store. */
   restart(): Promise<void>;
+  /** An outage: stops the server, keeping its port and store for up(). */
+  down(): Promise<void>;
+  /** Starts it again after down(). */
+  up(): Promise<void>;
   /** Stops the server and removes the store directory if this helper created it. */
   stop(): Promise<void>;
 }
@@ -57,6 +61,12 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
     storeDir,
     async restart() {
       await terminate(child);
+      child = await launch(args, port, readyTimeoutMs);
+    },
+    async down() {
+      await terminate(child);
+    },
+    async up() {
       child = await launch(args, port, readyTimeoutMs);
     },
     async stop() {
