@@ -33,6 +33,7 @@ async function main(): Promise<void> {
 
   const store = new RouteStore(config.database.path);
   const bus = await connectConfiguredEvents(APP, config.events);
+  const outbox = store.outbox({ bus, logger });
   const registry = new Registry();
   const metrics = new ProxyMetrics(registry);
   const table = new RouteTable();
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
     certs,
     metrics,
     logger,
-    events: new RouteEvents(logger, bus),
+    events: new RouteEvents(outbox),
     certDir: p.cert_dir,
     defaultDrainMs: p.drain_timeout_ms,
   });
@@ -97,6 +98,8 @@ async function main(): Promise<void> {
   await routes.start(bootstrap);
   started = true;
   const renewals = bus ? await followRenewals(bus, routes, logger) : undefined;
+  // Events an earlier run recorded and NATS never acknowledged (an outage, a crash) go out now.
+  void outbox.flush();
   logger.info(
     { api: tcpServer.url, socket: config.server.socket, ports: dataPlane.ports },
     "mc-proxy serving",
@@ -108,6 +111,7 @@ async function main(): Promise<void> {
     () => tcpServer.close(),
     () => socketServer.close(),
     () => renewals?.stop(),
+    () => outbox.close(),
     () => bus?.close(),
     () => store.close(),
   ]);

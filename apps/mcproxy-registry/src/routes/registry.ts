@@ -140,7 +140,11 @@ export class RouteRegistry {
     await this.#openPort(spec.listenerPort);
     let route: Route;
     try {
-      route = store.insert(spec);
+      route = store.transaction(() => {
+        const inserted = store.insert(spec);
+        events.added(inserted);
+        return inserted;
+      });
     } catch (err) {
       if (isNewPort) this.deps.dataPlane.sync();
       throw err;
@@ -151,7 +155,7 @@ export class RouteRegistry {
       { route: route.id, hostname: route.hostname, port: route.listenerPort },
       "route added",
     );
-    await events.added(route);
+    await events.flush();
     return this.#view(route);
   }
 
@@ -163,7 +167,10 @@ export class RouteRegistry {
       throw new RouteError("NOT_FOUND", `route "${id}" not found`);
     }
     this.#checkChangeable(route, owner);
-    this.deps.store.delete(id);
+    this.deps.store.transaction(() => {
+      this.deps.store.delete(id);
+      this.deps.events.removed(route);
+    });
     this.deps.table.remove(id);
     this.#notServed.delete(id);
     // Forgotten unless another route serves the same files (a wildcard pair, a name on two ports).
@@ -178,7 +185,7 @@ export class RouteRegistry {
     this.deps.dataPlane.sync();
     this.#count();
     this.deps.logger.info({ route: id, hostname: route.hostname }, "route removed");
-    await this.deps.events.removed(route);
+    await this.deps.events.flush();
   }
 
   async setBackend(
@@ -192,7 +199,11 @@ export class RouteRegistry {
     this.#checkChangeable(before, owner);
     const backends = checkBackends(input);
     if (backendKey(backends) === backendKey(before.backends)) return this.#view(before);
-    const route = this.deps.store.setBackends(id, backends)!;
+    const route = this.deps.store.transaction(() => {
+      const switched = this.deps.store.setBackends(id, backends)!;
+      this.deps.events.switched(switched, before.backends);
+      return switched;
+    });
     const live = this.deps.table.get(id);
     if (live) live.switchTo(route, drainMs ?? this.deps.defaultDrainMs);
     // Stored but not served (its port could not be bound at start): served now, or the call says why.
@@ -201,7 +212,7 @@ export class RouteRegistry {
       { route: id, from: backendKey(before.backends), to: backendKey(backends) },
       "route switched",
     );
-    await this.deps.events.switched(route, before.backends);
+    await this.deps.events.flush();
     return this.#view(route);
   }
 

@@ -1,51 +1,44 @@
-// mcp.route.{added,removed,switched} on NATS (when an event bus is configured). The change is
-// committed before it is published, so a NATS outage is logged and does not fail the call.
-import type { EventBus } from "@mcp/mcdsl/events";
-import type { Logger } from "@mcp/mcdsl/log";
+// mcp.route.{added,removed,switched}: recorded in the outbox inside the transaction that makes the
+// change, and published after the commit (flush). A NATS outage does not fail or hold up the call;
+// the event is kept in the database and published once NATS is back, or at the next start.
+import type { EventOutbox } from "@mcp/mcdsl/events";
 import { type Backend, backendKey, type Route } from "./types.js";
 
 export class RouteEvents {
-  constructor(
-    private readonly logger: Logger,
-    private readonly bus?: EventBus,
-  ) {}
+  constructor(private readonly outbox: EventOutbox) {}
 
-  added(route: Route): Promise<void> {
-    return this.#publish("mcp.route.added", route, {
-      routeId: route.id,
-      hostname: route.hostname,
-      port: route.listenerPort,
-      mode: route.mode,
-      backend: backendKey(route.backends),
-    });
+  added(route: Route): void {
+    this.outbox.record(
+      "mcp.route.added",
+      {
+        routeId: route.id,
+        hostname: route.hostname,
+        port: route.listenerPort,
+        mode: route.mode,
+        backend: backendKey(route.backends),
+      },
+      { subject: route.hostname },
+    );
   }
 
-  removed(route: Route): Promise<void> {
-    return this.#publish("mcp.route.removed", route, {
-      routeId: route.id,
-      hostname: route.hostname,
-      port: route.listenerPort,
-    });
+  removed(route: Route): void {
+    this.outbox.record(
+      "mcp.route.removed",
+      { routeId: route.id, hostname: route.hostname, port: route.listenerPort },
+      { subject: route.hostname },
+    );
   }
 
-  switched(route: Route, from: Backend[]): Promise<void> {
-    return this.#publish("mcp.route.switched", route, {
-      routeId: route.id,
-      hostname: route.hostname,
-      from: backendKey(from),
-      to: backendKey(route.backends),
-    });
+  switched(route: Route, from: Backend[]): void {
+    this.outbox.record(
+      "mcp.route.switched",
+      { routeId: route.id, hostname: route.hostname, from: backendKey(from), to: backendKey(route.backends) },
+      { subject: route.hostname },
+    );
   }
 
-  async #publish<T extends "mcp.route.added" | "mcp.route.removed" | "mcp.route.switched">(
-    type: T,
-    route: Route,
-    data: Parameters<EventBus["publish"]>[1] & object,
-  ): Promise<void> {
-    try {
-      await this.bus?.publish(type, data as never, { subject: route.hostname });
-    } catch (err) {
-      this.logger.warn({ err, route: route.id, type }, "could not publish the route event");
-    }
+  /** Publishes what was recorded (see EventOutbox.flush). */
+  flush(): Promise<void> {
+    return this.outbox.flush();
   }
 }

@@ -1,5 +1,6 @@
 // Routes in SQLite (mcdsl/sqlite: WAL, synchronous=FULL, migrations): what the API added survives a
 // restart; bootstrap routes are kept in the same table, marked, and re-synced from the file at start.
+import { EventOutbox, type EventOutboxOptions, outboxMigration } from "@mcp/mcdsl/events";
 import { type Database, type Migration, openDatabase } from "@mcp/mcdsl/sqlite";
 import { ulid } from "ulidx";
 import type { Backend, Route, RouteSpec } from "../routes/types.js";
@@ -27,6 +28,8 @@ const migrations: Migration[] = [
       );
     `,
   },
+  // Route events wait here, written with their change, until NATS has them (mcdsl/events outbox).
+  outboxMigration(2),
 ];
 
 interface RouteRow {
@@ -60,6 +63,11 @@ export class RouteStore {
 
   get open(): boolean {
     return this.#db.open;
+  }
+
+  /** The event outbox in this database: events recorded in a transaction() commit with it. */
+  outbox(options: EventOutboxOptions): EventOutbox {
+    return new EventOutbox(this.#db, options);
   }
 
   insert(spec: RouteSpec, bootstrap = false): Route {
