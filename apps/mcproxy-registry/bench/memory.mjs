@@ -106,7 +106,7 @@ writeFileSync(
     `[database]\npath = "${dir}/routes.db"\n[proxy]\nbind = "127.0.0.1"\ncert_dir = "${dir}"\n` +
     `bootstrap_file = "${dir}/routes.toml"\nidle_timeout_ms = 600000\n` +
     // The default cap (from the open-file limit) could be just under the connections asked for.
-    `max_connections = ${CONNECTIONS + 100}\n[log]\nlevel = "warn"\n`,
+    `max_connections = ${CONNECTIONS + 100}\nmax_connections_per_client = ${CONNECTIONS + 100}\n[log]\nlevel = "warn"\n`,
 );
 const proxy = spawn(
   process.execPath,

@@ -67,6 +67,11 @@ export const configSchema = z.object({
      */
     max_connections: z.number().int().min(0).max(10_000_000).default(0),
     /**
+     * Of those, how many one client address may have open, so that one client cannot take every
+     * place. 0: a quarter of max_connections, at least 64.
+     */
+    max_connections_per_client: z.number().int().min(0).max(10_000_000).default(0),
+    /**
      * On SIGTERM, how long requests in progress (and L4 connections) may take before they are cut.
      * Keep it under the service manager's stop timeout (podman stop: 10 s).
      */

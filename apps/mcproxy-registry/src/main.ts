@@ -13,7 +13,7 @@ import { registerExpiryMetric } from "./certs/expiry-metric.js";
 import { followRenewals } from "./certs/renewals.js";
 import { APP, loadMcproxyConfig } from "./config.js";
 import { AccessLog } from "./dataplane/access-log.js";
-import { defaultMaxConnections, openFileLimit } from "./dataplane/connection-gate.js";
+import { defaultMaxConnections, defaultPerClient, openFileLimit } from "./dataplane/connection-gate.js";
 import { DataPlane } from "./dataplane/data-plane.js";
 import { ProxyMetrics } from "./dataplane/metrics.js";
 import { RouteTable } from "./dataplane/route-table.js";
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
   const certs = new CertStore();
   registerExpiryMetric(registry, table, certs);
   const p = config.proxy;
+  const maxConnections = p.max_connections || defaultMaxConnections(openFileLimit());
   const dataPlane = new DataPlane({
     table,
     certs,
@@ -53,7 +54,8 @@ async function main(): Promise<void> {
       backendDownMs: p.backend_down_ms,
       responseTimeoutMs: p.response_timeout_ms,
       idleTimeoutMs: p.idle_timeout_ms,
-      maxConnections: p.max_connections || defaultMaxConnections(openFileLimit()),
+      maxConnections,
+      maxConnectionsPerClient: p.max_connections_per_client || defaultPerClient(maxConnections),
       tlsGroups: p.tls_groups,
     },
   });

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RouteMode } from "@mcp/proto/mcproxy/v1/route_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { defaultMaxConnections, openFileLimit } from "../src/dataplane/connection-gate.js";
+import { defaultMaxConnections, defaultPerClient, openFileLimit } from "../src/dataplane/connection-gate.js";
 import {
   type Backend,
   curlVia,
@@ -53,9 +53,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A TCP connection to the listener that sends nothing (it holds a place while the proxy waits for its hello). */
-async function idle(): Promise<Socket> {
-  const s = connect(port, "127.0.0.1");
+/**
+ * A TCP connection to the listener that sends nothing (it holds a place while the proxy waits for
+ * its hello), from `from` (any 127.x address is this machine's).
+ */
+async function idle(to = port, from = "127.0.0.1"): Promise<Socket> {
+  const s = connect({ port: to, host: "127.0.0.1", localAddress: from });
   s.on("error", () => {});
   await once(s, "connect");
   open.push(s);
@@ -100,6 +103,49 @@ describe("max_connections", () => {
   });
 });
 
+describe("max_connections_per_client", () => {
+  it("closes a client address's connection over its cap, counted, while other addresses get in", async () => {
+    const perClient = await startProxy(join(dir, "per-client"), {
+      extraConfig: "max_connections = 10\nmax_connections_per_client = 2",
+    });
+    try {
+      const p = await freePort();
+      await perClient.client.addRoute({
+        route: {
+          listenerPort: p,
+          hostname: "cap.test",
+          mode: RouteMode.L4,
+          backends: [{ address: backend.address }],
+          owner: "test",
+        },
+      });
+      const greedy = [await idle(p, "127.0.0.2"), await idle(p, "127.0.0.2")];
+      const third = await idle(p, "127.0.0.2");
+      expect(await fate(third, 2_000)).toBe("closed");
+      expect(
+        await perClient.metric("mcproxy_handshake_failures_total", { reason: "client_over_capacity" }),
+      ).toBe(1);
+      // Another address, and a real client from a third, still get in; the greedy ones stay.
+      const other = await idle(p, "127.0.0.3");
+      expect(await fate(other, 300)).toBe("open");
+      expect((await curlVia(p, "cap.test", pki.rootFile, "/other")).status).toBe(200);
+      for (const s of greedy) expect(s.destroyed).toBe(false);
+      // A place freed is a place for the same address again.
+      greedy[0]!.destroy();
+      await eventually(async () =>
+        expect(await perClient.metric("mcproxy_active_connections", { mode: "sniffing" })).toBe(2),
+      );
+      const again = await idle(p, "127.0.0.2");
+      expect(await fate(again, 300)).toBe("open");
+      expect(perClient.app.stdout()).toContain('"client":"127.0.0.2"');
+    } finally {
+      // Idle connections would hold the stop for its whole shutdown_timeout_ms.
+      for (const s of open.splice(0)) s.destroy();
+      await perClient.stop();
+    }
+  });
+});
+
 describe("the default cap", () => {
   it("is half of what the open-file limit leaves after 256, read from /proc/self/limits", () => {
     expect(defaultMaxConnections(20_000)).toBe(9_872);
@@ -107,6 +153,9 @@ describe("the default cap", () => {
     expect(defaultMaxConnections(100)).toBe(16);
     expect(defaultMaxConnections(Number.POSITIVE_INFINITY)).toBe(1_000_000);
     expect(defaultMaxConnections(undefined)).toBe(10_000);
+    // One address may take a quarter of it, at least 64.
+    expect(defaultPerClient(9_872)).toBe(2_468);
+    expect(defaultPerClient(16)).toBe(64);
     const limits = join(dir, "limits");
     writeFileSync(
       limits,

@@ -2,6 +2,7 @@
 // clean refusal instead of running the process out of file descriptors: at EMFILE the admin API,
 // the route database and certificate reloads would fail too. The default comes from the process's
 // open-file limit, leaving room for backend sockets (an L4 connection holds two descriptors).
+// A second cap per client address keeps one client from taking all of it, and so everyone's place.
 import { readFileSync } from "node:fs";
 import type { Socket } from "node:net";
 
@@ -28,26 +29,45 @@ export function defaultMaxConnections(fileLimit: number | undefined): number {
   return Math.max(16, Math.floor((fileLimit - RESERVED_FDS) / 2));
 }
 
+/** `max_connections_per_client = 0`: a quarter of the whole cap (at least 64). */
+export function defaultPerClient(max: number): number {
+  return Math.max(64, Math.floor(max / 4));
+}
+
+export type Refusal = "over_capacity" | "client_over_capacity";
+
 export class ConnectionGate {
   #open = 0;
+  /** Open connections by client address: one address must not take the whole capacity. */
+  readonly #byClient = new Map<string, number>();
   /** Called when the last connection closes (shutdown waits on it). */
   readonly #whenEmpty = new Set<() => void>();
 
-  constructor(readonly max: number) {}
+  constructor(
+    readonly max: number,
+    readonly perClient: number,
+  ) {}
 
   /** Client connections open now. */
   get open(): number {
     return this.#open;
   }
 
-  /** Counts `socket` in until it closes; false when the cap is reached (the caller refuses it). */
-  admit(socket: Socket): boolean {
-    if (this.#open >= this.max) return false;
+  /** Counts `socket` in until it closes; otherwise says which cap refuses it (the caller closes it). */
+  admit(socket: Socket): Refusal | undefined {
+    if (this.#open >= this.max) return "over_capacity";
+    const client = socket.remoteAddress ?? "";
+    const fromClient = this.#byClient.get(client) ?? 0;
+    if (fromClient >= this.perClient) return "client_over_capacity";
+    this.#byClient.set(client, fromClient + 1);
     this.#open++;
     socket.once("close", () => {
+      const left = (this.#byClient.get(client) ?? 1) - 1;
+      if (left === 0) this.#byClient.delete(client);
+      else this.#byClient.set(client, left);
       if (--this.#open === 0) for (const done of this.#whenEmpty) done();
     });
-    return true;
+    return undefined;
   }
 
   /** Resolves true when no connection is open, false when `ms` passes first. */

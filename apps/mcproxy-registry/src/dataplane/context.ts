@@ -20,6 +20,8 @@ export interface ProxyOptions {
   backendDownMs: number;
   /** Client connections open at once, all listeners together; more are closed on arrival. */
   maxConnections: number;
+  /** Of those, how many one client address may have open. */
+  maxConnectionsPerClient: number;
   /** L7 key exchange groups (OpenSSL names), in order of preference. */
   tlsGroups: readonly string[];
 }

@@ -1,7 +1,7 @@
 // The data plane: one TCP listener per port that has routes, opened and closed as routes come and
 // go. Every connection is sniffed for its SNI and relayed (L4) or terminated (L7).
 import { createServer, type Server, type Socket } from "node:net";
-import { ConnectionGate } from "./connection-gate.js";
+import { ConnectionGate, type Refusal } from "./connection-gate.js";
 import type { ProxyContext } from "./context.js";
 import { relayL4 } from "./l4.js";
 import { L7Port } from "./l7.js";
@@ -22,8 +22,12 @@ export class DataPlane {
 
   constructor(private readonly ctx: ProxyContext) {
     this.#tickets = new SessionTickets(ctx.logger);
-    this.#gate = new ConnectionGate(ctx.options.maxConnections);
-    ctx.logger.info({ max_connections: ctx.options.maxConnections }, "client connection cap");
+    const { maxConnections, maxConnectionsPerClient } = ctx.options;
+    this.#gate = new ConnectionGate(maxConnections, maxConnectionsPerClient);
+    ctx.logger.info(
+      { max_connections: maxConnections, max_connections_per_client: maxConnectionsPerClient },
+      "client connection caps",
+    );
   }
 
   /** Ports with an open listener. */
@@ -37,7 +41,8 @@ export class DataPlane {
     const l7 = new L7Port(this.ctx, port, this.#tickets);
     // Half-open sockets: a client that is done sending may still be owed the backend's reply.
     const server = createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (client) => {
-      if (!this.#gate.admit(client)) return this.#refuse(port, client);
+      const refusal = this.#gate.admit(client);
+      if (refusal) return this.#refuse(port, client, refusal);
       sniffConnection(this.ctx, port, client, {
         l4: (socket, hello, live) => relayL4(this.ctx, socket, hello, live),
         l7: (socket, hello, live) => l7.accept(socket, hello, live.route.hostname),
@@ -56,18 +61,26 @@ export class DataPlane {
     this.ctx.logger.info({ port, bind: this.ctx.options.bind }, "listener opened");
   }
 
-  /** Over max_connections: closed at once (a reset, so no descriptor lingers in TIME_WAIT here). */
-  #refuse(port: number, client: Socket): void {
-    this.ctx.metrics.handshakeFailures.inc({ port, reason: "over_capacity" });
+  /** Over a cap: closed at once (a reset, so no descriptor lingers in TIME_WAIT here). */
+  #refuse(port: number, client: Socket, reason: Refusal): void {
+    this.ctx.metrics.handshakeFailures.inc({ port, reason });
+    const address = client.remoteAddress;
     client.on("error", () => {});
     client.resetAndDestroy();
     const now = Date.now();
     if (now - this.#warnedAt < 10_000) return;
     this.#warnedAt = now;
-    this.ctx.logger.warn(
-      { port, max_connections: this.#gate.max },
-      'connection refused: max_connections reached (see mcproxy_handshake_failures_total{reason="over_capacity"})',
-    );
+    if (reason === "over_capacity") {
+      this.ctx.logger.warn(
+        { port, max_connections: this.#gate.max },
+        'connection refused: max_connections reached (see mcproxy_handshake_failures_total{reason="over_capacity"})',
+      );
+    } else {
+      this.ctx.logger.warn(
+        { port, client: address, max_connections_per_client: this.#gate.perClient },
+        'connection refused: this client has max_connections_per_client open (see mcproxy_handshake_failures_total{reason="client_over_capacity"})',
+      );
+    }
   }
 
   /** Closes the listeners of ports that no longer have a route (their connections were closed with the routes). */

@@ -41,7 +41,8 @@ export type HandshakeFailure =
   | "client_closed"
   | "tls_error"
   | "certificate_unavailable"
-  | "over_capacity";
+  | "over_capacity"
+  | "client_over_capacity";
 export type BackendFailure = "refused" | "timeout" | "reset" | "unreachable";
 
 export class ProxyMetrics {
@@ -89,7 +90,7 @@ export class ProxyMetrics {
     });
     this.handshakeFailures = new Counter({
       name: "mcproxy_handshake_failures_total",
-      help: "Connections closed before routing: unknown or missing SNI, malformed hello, timeout, TLS errors, over max_connections",
+      help: "Connections closed before routing: unknown or missing SNI, malformed hello, timeout, TLS errors, over max_connections (or the per-client cap)",
       labelNames: ["port", "reason"] as const,
       registers,
     });
