@@ -33,7 +33,8 @@ async function main(): Promise<void> {
   const issuer = await createIssuer(config, logger);
 
   const bus = await connectConfiguredEvents(APP, config.events);
-  const events = new CertEvents(logger, bus);
+  const outbox = store.outbox({ bus, logger });
+  const events = new CertEvents(outbox);
 
   const broker = new Broker({
     store,
@@ -47,6 +48,9 @@ async function main(): Promise<void> {
     renewJitter: config.certificates.renew_jitter,
   });
   broker.recover();
+  // Events an earlier run stored and NATS never acknowledged (an outage, a crash) go out now, after
+  // recover() has rewritten the files they announce.
+  void events.flush();
 
   const scheduler = new RenewalScheduler({
     broker,
@@ -79,6 +83,7 @@ async function main(): Promise<void> {
     () => scheduler.stop(),
     () => server.close(),
     () => crl?.close(),
+    () => outbox.close(),
     () => bus?.close(),
     () => store.close(),
   ]);

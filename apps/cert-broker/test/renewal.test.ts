@@ -62,7 +62,7 @@ async function parts(name: string, clock: TestClock, publicHostnames: string[]) 
   });
   const store = new CertificateStore(join(dir, `${name}.db`));
   const files = new CertFiles(join(dir, name, "keys"), join(dir, name, "certs"));
-  const events = new CertEvents(logger, bus);
+  const events = new CertEvents(store.outbox({ bus, logger }));
   const options = {
     store,
     files,

@@ -1,7 +1,8 @@
 // The broker: policy, issuance, storage, published files and events for every certificate. The API
 // and the renewal scheduler both go through here. Write order for a new certificate (crash safety):
-// key file (0600, fsynced) → database row (superseding the old one) → published files → events. A crash
-// leaves at most a key without a row (deleted at start) or stale published files (rewritten at start).
+// key file (0600, fsynced) → database row (superseding the old one) and its event, in one transaction
+// → published files → event published (flush). A crash leaves at most a key without a row (deleted at
+// start), stale published files (rewritten at start) or an unpublished event (published at start).
 import type { Logger } from "@mcp/mcdsl/log";
 import type { CertEvents } from "../events/cert-events.js";
 import type { KeyType } from "../issuer/crypto.js";
@@ -122,7 +123,7 @@ export class Broker {
         supersedes: current.map((c) => c.serial),
         now,
       });
-      await this.#o.events.issued(record);
+      await this.#o.events.flush();
       return { certificate: record, reused: false, keyPem: issued.keyPem };
     });
   }
@@ -150,7 +151,7 @@ export class Broker {
         renews: cert.serial,
         now,
       });
-      await this.#o.events.renewed(record, cert.serial);
+      await this.#o.events.flush();
       return { certificate: record, reused: false, keyPem: issued.keyPem };
     });
   }
@@ -168,12 +169,15 @@ export class Broker {
           `the ${this.#o.issuer.kind} CA refused or missed the revocation: ${message(err)}`,
         );
       }
-      this.#o.store.revoke(serial, reasonCode, this.#o.clock.now());
-      for (const hostname of latest.hostnames) this.#o.files.unpublish(hostname, latest);
-      this.#o.files.deleteKey(serial);
-      const revoked = this.#find(serial);
-      await this.#o.events.revoked(revoked, reasonCode);
-      return revoked;
+      const { store, events, files } = this.#o;
+      store.transaction(() => {
+        store.revoke(serial, reasonCode, this.#o.clock.now());
+        events.revoked(latest, reasonCode);
+      });
+      for (const hostname of latest.hostnames) files.unpublish(hostname, latest);
+      files.deleteKey(serial);
+      await events.flush();
+      return this.#find(serial);
     });
   }
 
@@ -248,7 +252,7 @@ export class Broker {
       now: Date;
     },
   ): CertificateRecord {
-    const { store, files } = this.#o;
+    const { store, files, events } = this.#o;
     // The lifetime counts from now: the local CA backdates notBefore a little for clock skew.
     const start = Math.max(meta.now.getTime(), issued.notBefore.getTime());
     const lifetime = issued.notAfter.getTime() - start;
@@ -274,7 +278,12 @@ export class Broker {
     };
     files.saveKey(record.serial, issued.keyPem);
     failpoint("after-key");
-    store.insert(record, meta.supersedes);
+    // The event commits with the row: a stored renewal always gets its mcp.cert.renewed.
+    store.transaction(() => {
+      store.insert(record, meta.supersedes);
+      if (meta.renews) events.renewed(record, meta.renews);
+      else events.issued(record);
+    });
     failpoint("after-row");
     for (const [i, hostname] of record.hostnames.entries()) {
       if (i === 1) failpoint("mid-publish");

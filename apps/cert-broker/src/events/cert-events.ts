@@ -1,12 +1,10 @@
-// mcp.cert.{issued,renewed,expiring,revoked} on NATS, one event per hostname (the hostname in the
-// envelope's subject: mc-proxy keys its certificates by hostname). The change is committed before the
-// event is published, so a NATS outage is logged and does not fail the call.
-import type { EventBus } from "@mcp/mcdsl/events";
-import type { Logger } from "@mcp/mcdsl/log";
+// mcp.cert.{issued,renewed,expiring,revoked}, one event per hostname (the hostname in the envelope's
+// subject: mc-proxy keys its certificates by hostname). Each is recorded in the event outbox inside
+// the transaction that stores the change, and published after the commit (flush): a NATS outage
+// neither fails nor holds up the call, and the event is published once NATS is back or at the next
+// start. mc-proxy swaps a renewed certificate only on mcp.cert.renewed, so that one must not be lost.
+import type { EventOutbox } from "@mcp/mcdsl/events";
 import type { CertificateRecord } from "../store/certificates.js";
-
-/** What CertEvents needs of mcdsl's event bus. */
-export type EventPublisher = Pick<EventBus, "publish">;
 
 const REASONS: Record<number, string> = {
   0: "unspecified",
@@ -22,36 +20,34 @@ export function reasonName(code: number): string {
   return REASONS[code] ?? `reason-${code}`;
 }
 
+/** Records certificate events: call a method inside the store's transaction, then flush() after it. */
 export class CertEvents {
-  constructor(
-    private readonly logger: Logger,
-    private readonly bus?: EventPublisher,
-  ) {}
+  constructor(private readonly outbox: EventOutbox) {}
 
-  issued(cert: CertificateRecord): Promise<void> {
-    return this.#each(cert, (hostname) =>
-      this.bus?.publish(
+  issued(cert: CertificateRecord): void {
+    for (const hostname of cert.hostnames) {
+      this.outbox.record(
         "mcp.cert.issued",
         { hostname, serial: cert.serial, notAfter: cert.notAfter.toISOString(), service: cert.service },
         { subject: hostname },
-      ),
-    );
+      );
+    }
   }
 
-  renewed(cert: CertificateRecord, previousSerial: string): Promise<void> {
-    return this.#each(cert, (hostname) =>
-      this.bus?.publish(
+  renewed(cert: CertificateRecord, previousSerial: string): void {
+    for (const hostname of cert.hostnames) {
+      this.outbox.record(
         "mcp.cert.renewed",
         { hostname, serial: cert.serial, previousSerial, notAfter: cert.notAfter.toISOString() },
         { subject: hostname },
-      ),
-    );
+      );
+    }
   }
 
-  expiring(cert: CertificateRecord, now: Date): Promise<void> {
+  expiring(cert: CertificateRecord, now: Date): void {
     const daysLeft = Math.max(0, (cert.notAfter.getTime() - now.getTime()) / 86_400_000);
-    return this.#each(cert, (hostname) =>
-      this.bus?.publish(
+    for (const hostname of cert.hostnames) {
+      this.outbox.record(
         "mcp.cert.expiring",
         {
           hostname,
@@ -60,30 +56,22 @@ export class CertEvents {
           daysLeft: Math.round(daysLeft * 100) / 100,
         },
         { subject: hostname },
-      ),
-    );
+      );
+    }
   }
 
-  revoked(cert: CertificateRecord, reasonCode: number): Promise<void> {
-    return this.#each(cert, (hostname) =>
-      this.bus?.publish(
+  revoked(cert: CertificateRecord, reasonCode: number): void {
+    for (const hostname of cert.hostnames) {
+      this.outbox.record(
         "mcp.cert.revoked",
         { hostname, serial: cert.serial, reason: reasonName(reasonCode) },
         { subject: hostname },
-      ),
-    );
+      );
+    }
   }
 
-  async #each(
-    cert: CertificateRecord,
-    publish: (hostname: string) => Promise<unknown> | undefined,
-  ): Promise<void> {
-    for (const hostname of cert.hostnames) {
-      try {
-        await publish(hostname);
-      } catch (err) {
-        this.logger.warn({ err, serial: cert.serial, hostname }, "could not publish the certificate event");
-      }
-    }
+  /** Publishes what was recorded (see EventOutbox.flush: it never waits long on an outage). */
+  flush(): Promise<void> {
+    return this.outbox.flush();
   }
 }

@@ -84,14 +84,17 @@ export class RenewalScheduler {
       const lifetime = cert.notAfter.getTime() - Math.max(cert.notBefore.getTime(), cert.issuedAt.getTime());
       const left = cert.notAfter.getTime() - now.getTime();
       if (cert.expiringNotified || left > lifetime * this.#o.expiringFraction) continue;
-      await events.expiring(cert, now);
-      store.markExpiringNotified(cert.serial);
+      store.transaction(() => {
+        store.markExpiringNotified(cert.serial);
+        events.expiring(cert, now);
+      });
       result.expiring.push(cert.serial);
       logger.warn(
         { serial: cert.serial, notAfter: cert.notAfter, lastError: cert.lastError },
         "certificate expiring",
       );
     }
+    if (result.expiring.length > 0) await events.flush();
     return result;
   }
 }

@@ -2,6 +2,7 @@
 // live here too; private keys do not (they are 0600 files, see cert-files.ts). Plain TypeScript types:
 // the API layer converts them to protobuf.
 
+import { EventOutbox, type EventOutboxOptions, outboxMigration } from "@mcp/mcdsl/events";
 import { type Database, type Migration, openDatabase } from "@mcp/mcdsl/sqlite";
 import type { KeyType } from "../issuer/crypto.js";
 
@@ -85,6 +86,8 @@ const migrations: Migration[] = [
       CREATE INDEX certificate_hostnames_by_name ON certificate_hostnames(hostname);
     `,
   },
+  // Certificate events wait here, written with their change, until NATS has them (mcdsl/events outbox).
+  outboxMigration(2),
 ];
 
 interface Row {
@@ -121,6 +124,16 @@ export class CertificateStore {
 
   constructor(path: string) {
     this.#db = openDatabase(path, { migrations });
+  }
+
+  /** The event outbox in this database: events recorded inside transaction() commit with the change. */
+  outbox(options: EventOutboxOptions): EventOutbox {
+    return new EventOutbox(this.#db, options);
+  }
+
+  /** Runs `fn` in one transaction (a change and its event); the store's own writes nest inside. */
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
   }
 
   /** Stores a new certificate and marks `supersedes` as replaced by it, in one transaction. */
