@@ -107,6 +107,21 @@ async function main(): Promise<void> {
     "mc-proxy serving",
   );
 
+  // SIGHUP (systemctl reload, podman kill -s HUP): the bootstrap file again, without a restart.
+  process.on("SIGHUP", () => {
+    void (async () => {
+      try {
+        const changes = await routes.reloadBootstrap(loadBootstrapRoutes(p.bootstrap_file, p.cert_dir));
+        logger.info({ file: p.bootstrap_file, ...changes }, "bootstrap file reloaded");
+      } catch (err) {
+        logger.error(
+          { file: p.bootstrap_file, err: (err as Error).message },
+          "bootstrap file not reloaded: the routes stay as they were",
+        );
+      }
+    })();
+  });
+
   closeOnSignals(logger, [
     // The data plane first: its requests in progress finish while the API still answers.
     () => dataPlane.shutdown(p.shutdown_timeout_ms),

@@ -7,6 +7,7 @@ import type { DataPlane } from "../dataplane/data-plane.js";
 import type { ProxyMetrics } from "../dataplane/metrics.js";
 import type { RouteTable } from "../dataplane/route-table.js";
 import type { RouteFilter, RouteStore } from "../store/route-store.js";
+import { bootstrapChanges, sameExceptBackends } from "./bootstrap-reload.js";
 import type { RouteEvents } from "./route-events.js";
 import {
   type Backend,
@@ -88,6 +89,67 @@ export class RouteRegistry {
         );
       }
     }
+  }
+
+  /**
+   * The bootstrap file again (SIGHUP): routes it dropped are removed, new ones served, changed
+   * backends switched with the default drain, other changes replaced; unchanged routes (and their
+   * connections) are left alone. A route that cannot be served is kept with its reason, as at start.
+   */
+  async reloadBootstrap(bootstrap: RouteSpec[]): Promise<Record<string, number>> {
+    await this.#started;
+    const { store, table, logger } = this.deps;
+    const changes = bootstrapChanges(store.list(), bootstrap);
+    const toServe: Route[] = [];
+    const dropped: string[] = [];
+    store.transaction(() => {
+      for (const route of [...changes.remove, ...changes.replace.map((c) => c.route)]) {
+        store.delete(route.id);
+        dropped.push(route.id);
+      }
+      for (const spec of [...changes.add, ...changes.replace.map((c) => c.spec)]) {
+        const clash = store.find(spec.listenerPort, spec.hostname);
+        if (clash) {
+          logger.warn(
+            { route: clash.id, owner: clash.owner, hostname: spec.hostname },
+            "bootstrap route replaces an API route",
+          );
+          store.delete(clash.id);
+          dropped.push(clash.id);
+        }
+        toServe.push(store.insert(spec, true));
+      }
+      for (const { route, spec } of changes.switchBackends) store.setBackends(route.id, spec.backends);
+    });
+    for (const id of dropped) {
+      table.remove(id);
+      this.#notServed.delete(id);
+    }
+    for (const { route } of changes.switchBackends) {
+      const switched = this.#find(route.id);
+      const live = table.get(route.id);
+      if (live) live.switchTo(switched, this.deps.defaultDrainMs);
+      else toServe.push(switched);
+    }
+    // Unchanged routes the start could not serve get another try (a certificate now in place).
+    toServe.push(...changes.keep.filter((r) => !table.get(r.id)));
+    for (const route of toServe) {
+      await this.#serve(route).catch((err: unknown) =>
+        logger.error(
+          { route: route.id, hostname: route.hostname, err: (err as Error).message },
+          "route not served",
+        ),
+      );
+    }
+    this.deps.dataPlane.sync();
+    this.#count();
+    return {
+      added: changes.add.length,
+      removed: changes.remove.length,
+      switched: changes.switchBackends.length,
+      replaced: changes.replace.length,
+      unchanged: changes.keep.length,
+    };
   }
 
   list(filter: RouteFilter): RouteView[] {
@@ -296,11 +358,5 @@ export class RouteRegistry {
 }
 
 function sameSettings(a: Route, b: RouteSpec): boolean {
-  return (
-    a.mode === b.mode &&
-    a.proxyProtocol === b.proxyProtocol &&
-    backendKey(a.backends) === backendKey(b.backends) &&
-    a.certificate?.certFile === b.certificate?.certFile &&
-    a.certificate?.keyFile === b.certificate?.keyFile
-  );
+  return sameExceptBackends(a, b) && backendKey(a.backends) === backendKey(b.backends);
 }
