@@ -66,6 +66,11 @@ describe("parseClientHello", () => {
       status: "malformed",
       reason: "hello split into too many records",
     });
+    // A hello that says it is longer than 16 KiB is refused at once, before we hold it.
+    const big = Buffer.from([22, 3, 1, 0, 4, 1, 0, 0x40, 0x01]);
+    expect(parseClientHello(big)).toEqual({ status: "malformed", reason: "ClientHello too large" });
+    const justUnder = Buffer.from([22, 3, 1, 0, 4, 1, 0, 0x40, 0x00]);
+    expect(parseClientHello(justUnder)).toEqual({ status: "incomplete" });
     const hello = await captureHello("fuzz.example");
     let seed = 1;
     const random = () => {

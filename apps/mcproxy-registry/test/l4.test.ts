@@ -13,12 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Backend,
   curlVia,
+  eventually,
   freePort,
   type ProxyProcess,
   sClient,
   startProxy,
   startTlsBackend,
 } from "./harness.js";
+import { clientHello } from "./lifecycle-setup.js";
 import { createPki, type Pki } from "./pki.js";
 
 let dir: string;
@@ -184,6 +186,37 @@ describe("L4 passthrough", () => {
     expect(
       await proxy.metric("mcproxy_handshake_failures_total", { reason: "malformed" }),
     ).toBeGreaterThanOrEqual(1);
+  });
+
+  it("holds at most 16 KiB of an unfinished hello, but passes on what follows a whole one in the same read", async () => {
+    // Whole hello and 40 KiB more in one write: routed, and every byte reaches the backend.
+    const received: Buffer[] = [];
+    const raw = createServer((socket) => socket.on("data", (c: Buffer) => received.push(c)));
+    raw.listen(0, "127.0.0.1");
+    await once(raw, "listening");
+    cleanup.push(() => raw.close());
+    await l4("raw.test", `127.0.0.1:${(raw.address() as AddressInfo).port}`);
+    const hello = await clientHello("raw.test");
+    const sent = Buffer.concat([hello, Buffer.alloc(40 * 1024, 7)]);
+    const client = connect(port, "127.0.0.1");
+    client.on("error", () => {});
+    await once(client, "connect");
+    client.write(sent);
+    await eventually(async () => Buffer.concat(received).length === sent.length);
+    expect(Buffer.concat(received).equals(sent)).toBe(true);
+    client.destroy();
+    // A hello still unfinished past what 16 KiB can take (a record of 18,000 bytes, never
+    // finished): decode_error at once (a silent client would get no alert, at the timeout).
+    const big = connect(port, "127.0.0.1");
+    await once(big, "connect");
+    const chunks: Buffer[] = [];
+    big.on("data", (c: Buffer) => chunks.push(c));
+    big.on("error", () => {});
+    big.write(
+      Buffer.concat([Buffer.from([22, 3, 1, 0x46, 0x50, 1, 0, 0x40, 0x00]), Buffer.alloc(17_000, 1)]),
+    );
+    await once(big, "close");
+    expect([...Buffer.concat(chunks)]).toEqual([21, 3, 3, 0, 2, 2, 50]);
   });
 
   it("closes a client that sends nothing once the handshake timeout passes", async () => {

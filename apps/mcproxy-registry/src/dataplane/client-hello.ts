@@ -9,8 +9,11 @@ export type HelloResult =
 const RECORD_HANDSHAKE = 22;
 const HANDSHAKE_CLIENT_HELLO = 1;
 const EXT_SERVER_NAME = 0;
-/** Larger than any real ClientHello (post-quantum key shares included), small enough to buffer. */
-const MAX_HELLO_BYTES = 64 * 1024;
+/**
+ * Larger than any real ClientHello (post-quantum key shares included: 2-4 KiB), and the size of
+ * nginx's ssl_preread buffer and HAProxy's: what a connection may make us hold before it is routed.
+ */
+export const MAX_HELLO_BYTES = 16 * 1024;
 const MAX_RECORD_BYTES = 16384 + 2048;
 const MAX_RECORDS = 64;
 

@@ -2,15 +2,15 @@
 // port and SNI, then hand the untouched bytes to the L4 relay or the L7 terminator. Anything that
 // cannot be routed is answered with a TLS alert and closed, counted by reason.
 import type { Socket } from "node:net";
-import { alertRecord, parseClientHello, TlsAlert } from "./client-hello.js";
+import { alertRecord, MAX_HELLO_BYTES, parseClientHello, TlsAlert } from "./client-hello.js";
 import type { ProxyContext } from "./context.js";
 import type { LiveRoute } from "./live-route.js";
 import type { HandshakeFailure } from "./metrics.js";
 
 export type RouteHandler = (client: Socket, hello: Buffer, live: LiveRoute) => void;
 
-/** Bytes a hello may take before we give up on it (a real one is a few KiB). */
-const MAX_BUFFERED = 80 * 1024;
+/** Bytes an unfinished hello may make us hold: the largest hello, in up to 64 records. */
+const MAX_BUFFERED = MAX_HELLO_BYTES + 64 * 5 + 4;
 
 export function sniffConnection(
   ctx: ProxyContext,
@@ -55,7 +55,6 @@ export function sniffConnection(
     if (!done) fail("client_closed");
   };
   const onData = (chunk: Buffer) => {
-    if (size + chunk.length > MAX_BUFFERED) return fail("malformed", TlsAlert.decodeError);
     if (size === 0) {
       store = chunk;
     } else {
@@ -69,7 +68,11 @@ export function sniffConnection(
     size += chunk.length;
     const buffered = store.subarray(0, size);
     const hello = parseClientHello(buffered);
-    if (hello.status === "incomplete") return;
+    // Checked once parsed: a complete hello may come with more behind it in the same read.
+    if (hello.status === "incomplete") {
+      if (size > MAX_BUFFERED) fail("malformed", TlsAlert.decodeError);
+      return;
+    }
     if (hello.status === "malformed") return fail("malformed", TlsAlert.decodeError);
     if (hello.serverName === undefined) return fail("no_sni", TlsAlert.handshakeFailure);
     const live = ctx.table.lookup(port, hello.serverName);
