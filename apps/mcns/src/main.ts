@@ -86,10 +86,12 @@ async function main(): Promise<void> {
   await dns.start();
 
   const bus = await connectConfiguredEvents(APP, config.events);
+  const outbox = store.outbox({ bus, logger });
+  const events = new RecordEvents(outbox);
 
   const tls = tlsFromConfig(config.server);
   const server = await serveConfigured(config.server, {
-    routes: recordRoutes(store, new RecordManager(store), new RecordEvents(logger, bus)),
+    routes: recordRoutes(store, new RecordManager(store), events),
     listen: config.server.listen,
     socket: config.server.socket ? { path: config.server.socket } : undefined,
     tls,
@@ -103,9 +105,17 @@ async function main(): Promise<void> {
     server.registry,
     () => new Map(store.zones().map((z) => [z.name, index.recordCounts().get(z.name) ?? 0])),
   );
+  // Events an earlier run recorded and NATS never acknowledged (an outage, a crash) go out now.
+  void events.flush();
   logger.info({ url: server.url, dns: dns.address }, "serving");
 
-  closeOnSignals(logger, [() => dns.close(), () => server.close(), () => bus?.close(), () => store.close()]);
+  closeOnSignals(logger, [
+    () => dns.close(),
+    () => server.close(),
+    () => outbox.close(),
+    () => bus?.close(),
+    () => store.close(),
+  ]);
 }
 
 runMain(APP, main);

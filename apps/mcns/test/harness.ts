@@ -26,6 +26,8 @@ export interface Mcns {
   process: AppProcess;
   client(token?: string): Client<typeof RecordService>;
   restart(): Promise<void>;
+  /** Starts the process again after it exited, however it ended (e.g. after process.kill()). */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -90,6 +92,10 @@ export async function startMcns(options: McnsOptions = {}): Promise<Mcns> {
       ),
     async restart() {
       expect0(await mcns.process.stop());
+      mcns.process = await launch();
+    },
+    async start() {
+      await mcns.process.exited();
       mcns.process = await launch();
     },
     async stop() {

@@ -37,6 +37,7 @@ export function importZoneHandler(store: RecordStore, manager: RecordManager, ev
         owner: req.owner,
         dryRun: req.dryRun,
         authorize: (zone) => authorize(ctx, zone),
+        created: (record) => events.changed("created", record),
       }),
     );
     const response = toMessage(result);
@@ -50,7 +51,7 @@ export function importZoneHandler(store: RecordStore, manager: RecordManager, ev
         [{ desc: ImportZoneResponseSchema, value: response }],
       );
     }
-    await events.createdMany(result.records);
+    if (result.records.length > 0) await events.flush();
     return response;
   };
 }

@@ -1,5 +1,6 @@
 // mcns.v1.RecordService over the record manager: protobuf types stay in api/, errors become Connect
-// codes, and every change is published as an event.
+// codes, and every change is published as an event. A change and its event are one transaction
+// (store.batch); the event is published after the commit.
 import type { ConnectRouter } from "@connectrpc/connect";
 import { RecordService } from "@mcp/proto/mcns/v1/service_pb.js";
 import { RecordError } from "../records/errors.js";
@@ -65,9 +66,13 @@ export function recordRoutes(store: RecordStore, manager: RecordManager, events:
           if (!r) throw new RecordError("invalid", "record is required");
           const input = { zone: r.zone, name: r.name, ttl: r.ttl, data: dataFromMessage(r), owner: r.owner };
           authorize(ctx, manager.zoneFor(input));
-          return manager.create(input);
+          return store.batch(() => {
+            const result = manager.create(input);
+            if (result.created) events.changed("created", result.record);
+            return result;
+          });
         });
-        if (created) await events.changed("created", record);
+        if (created) await events.flush();
         return { record: recordToMessage(record) };
       },
       updateRecord: async (req, ctx) => {
@@ -77,16 +82,21 @@ export function recordRoutes(store: RecordStore, manager: RecordManager, events:
           const current = store.get(r.id);
           if (!current) throw new RecordError("not_found", `record "${r.id}" not found`);
           authorize(ctx, store.zone(current.zone)!);
-          return manager.update(r.id, {
+          const change = {
             ttl: r.ttl,
             data: dataFromMessage(r),
             owner: r.owner,
             zone: r.zone || undefined,
             name: r.name || undefined,
             type: r.type ? recordType(r.type) : undefined,
+          };
+          return store.batch(() => {
+            const result = manager.update(r.id, change);
+            events.changed("updated", result.record);
+            return result;
           });
         });
-        await events.changed("updated", record);
+        await events.flush();
         return { record: recordToMessage(record) };
       },
       deleteRecord: async (req, ctx) => {
@@ -94,9 +104,13 @@ export function recordRoutes(store: RecordStore, manager: RecordManager, events:
           if (!req.id) throw new RecordError("invalid", "id is required");
           const current = store.get(req.id);
           if (current) authorize(ctx, store.zone(current.zone)!);
-          return manager.delete(req.id, req.owner, req.allowMissing);
+          return store.batch(() => {
+            const gone = manager.delete(req.id, req.owner, req.allowMissing);
+            if (gone) events.changed("deleted", gone);
+            return gone;
+          });
         });
-        if (deleted) await events.changed("deleted", deleted);
+        if (deleted) await events.flush();
         return {};
       },
       importZone: importZoneHandler(store, manager, events),

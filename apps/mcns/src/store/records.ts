@@ -2,6 +2,7 @@
 // synchronous=FULL, migrations). Every change raises its zone's SOA serial in the same transaction,
 // and `onChange` (the DNS index) is called inside that transaction, so a change is served as soon
 // as it is committed and a failed index update rolls the change back.
+import { EventOutbox, type EventOutboxOptions, outboxMigration } from "@mcp/mcdsl/events";
 import { type Database, type Migration, openDatabase, type Statement } from "@mcp/mcdsl/sqlite";
 import { monotonicFactory } from "ulidx";
 import type { ZoneConfig } from "../config.js";
@@ -36,6 +37,8 @@ const migrations: Migration[] = [
       CREATE INDEX records_by_owner ON records(owner);
     `,
   },
+  // Record events wait here, written with their change, until NATS has them (mcdsl/events outbox).
+  outboxMigration(2),
 ];
 
 export interface RecordFilter {
@@ -107,6 +110,11 @@ export class RecordStore {
 
   get open(): boolean {
     return this.#db.open;
+  }
+
+  /** The event outbox in this database: events recorded inside batch() commit with its changes. */
+  outbox(options: EventOutboxOptions): EventOutbox {
+    return new EventOutbox(this.#db, options);
   }
 
   zones(): Zone[] {
@@ -232,7 +240,7 @@ export class RecordStore {
   }
 
   /**
-   * Runs several changes in one transaction (zone import): all or nothing. Each change reaches
+   * Runs several changes in one transaction (a zone import; a change and its event): all or nothing. Each change reaches
    * `onChange` as it is made; when `fn` throws, the transaction rolls back and `onChange` is given
    * the inverse of every change, newest first, so the index is as before. All of it is synchronous,
    * so no DNS query sees a half-done batch. Each zone's serial rises once per batch.

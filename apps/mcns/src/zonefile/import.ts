@@ -26,6 +26,11 @@ export interface ZoneImport {
   dryRun?: boolean;
   /** Called once per zone the records go in, before the first change there; throwing aborts the import. */
   authorize?: (zone: Zone) => void;
+  /**
+   * Called for each record added, inside the import's transaction: what it writes (the RPC's
+   * mcp.dns.created event) commits with the records, or rolls back with them.
+   */
+  created?: (record: DnsRecord) => void;
 }
 
 export interface ZoneImportResult {
@@ -87,6 +92,7 @@ export function importZone(
           if (created) {
             counts.created++;
             records.push(record);
+            request.created?.(record);
           } else counts.unchanged++;
         } catch (err) {
           if (!(err instanceof RecordError)) throw err;
