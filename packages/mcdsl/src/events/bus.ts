@@ -81,6 +81,7 @@ export class EventBus {
   readonly #js: JetStreamClient;
   readonly #subscriptions = new Set<Subscription>();
   #closed = false;
+  #connected = true;
 
   constructor(
     nc: NatsConnection,
@@ -90,6 +91,22 @@ export class EventBus {
     this.#nc = nc;
     this.#jsm = jsm;
     this.#js = jsm.jetstream();
+    void this.#watchStatus();
+  }
+
+  /**
+   * False while the connection to NATS is down (the client reconnects by itself): a publisher can
+   * keep its events for later at once instead of waiting out the publish timeout.
+   */
+  get connected(): boolean {
+    return this.#connected && !this.#nc.isClosed();
+  }
+
+  async #watchStatus(): Promise<void> {
+    for await (const status of this.#nc.status()) {
+      if (status.type === "disconnect" || status.type === "staleConnection") this.#connected = false;
+      else if (status.type === "reconnect") this.#connected = true;
+    }
   }
 
   /** Creates or adjusts the MCP_EVENTS stream (file storage; 30 days by default). Idempotent. */
@@ -133,7 +150,10 @@ export class EventBus {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#subscriptions].map((s) => s.stop()));
-    if (!this.#nc.isClosed()) await this.#nc.drain();
+    if (this.#nc.isClosed()) return;
+    // Draining needs the server; during an outage there is nothing to drain to.
+    if (this.#connected) await this.#nc.drain();
+    else await this.#nc.close();
   }
 
   #open(): void {

@@ -113,11 +113,21 @@ export class EventOutbox {
     clearTimeout(timer);
   }
 
-  /** Stops retrying; waits for a publish in progress. What is left is published by the next start. */
+  /**
+   * Stops retrying; waits a moment (1 s at most) for a publish in progress. What is left is
+   * published by the next start.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retry);
-    await this.#draining;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#draining,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 1_000);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   #drain(): Promise<void> {
@@ -135,6 +145,8 @@ export class EventOutbox {
       if (rows.length === 0 || this.#closed) break;
       for (const row of rows) {
         try {
+          // Known to be down: no attempt (it would wait out the publish timeout), keep for later.
+          if (!bus.connected) throw new Error("not connected to NATS");
           await bus.publish(row.type, JSON.parse(row.data) as EventData<string>, {
             id: row.id,
             time: new Date(row.time_ms),
@@ -152,6 +164,8 @@ export class EventOutbox {
           this.#scheduleRetry();
           return;
         }
+        // Closed meanwhile (the database may be closing): the row stays, published again next time.
+        if (this.#closed) return;
         this.#delete.run(row.id);
       }
     }

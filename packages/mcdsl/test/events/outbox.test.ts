@@ -85,8 +85,10 @@ describe("EventOutbox", () => {
       outbox.record("mcp.thing.added", { name });
       await outbox.flush();
     }
-    // Each flush waits at most waitMs, and none once the outage is known.
-    expect(Date.now() - startedAt).toBeLessThan(3 * 500 + 400);
+    // The bus knows the connection is down: no flush waits (not even waitMs, let alone the
+    // publish timeout), and the events are kept.
+    expect(Date.now() - startedAt).toBeLessThan(500);
+    expect(bus.connected).toBe(false);
     expect(outbox.pending).toBe(3);
     await nats.server().up();
     const deadline = Date.now() + 20_000;
@@ -95,6 +97,23 @@ describe("EventOutbox", () => {
     expect((await stored(bus)).map((e) => e.data.name)).toEqual(["c1", "c2", "c3"]);
     await outbox.close();
     db.close();
+  });
+
+  it("closes at once during an outage, keeping what it could not publish", async () => {
+    const bus = await nats.bus();
+    await bus.ensureStream();
+    const db = database().open();
+    const outbox = new EventOutbox(db, { bus, logger, retryMs: 200 });
+    await nats.server().down();
+    outbox.record("mcp.thing.added", { name: "f" });
+    await outbox.flush();
+    const startedAt = Date.now();
+    await outbox.close();
+    await bus.close();
+    expect(Date.now() - startedAt).toBeLessThan(1_500);
+    expect(outbox.pending).toBe(1);
+    db.close();
+    await nats.server().up();
   });
 
   it("publishes what a stopped process left, on the next start, with the first id and time", async () => {
