@@ -17,7 +17,6 @@ import { RegistryAuth } from "./runtime/registry-auth.js";
 import type { SagaDeps } from "./saga/context.js";
 import { Operations } from "./saga/operations.js";
 import { recoverSagas } from "./saga/recovery.js";
-import { republishDeployEvents } from "./saga/republish.js";
 import { StatusReader } from "./status/observe.js";
 import { Registry } from "./store/registry.js";
 
@@ -58,12 +57,13 @@ async function main(): Promise<void> {
   }
 
   const bus = await connectConfiguredEvents(APP, { servers: config.events.servers, node: config.node.name });
+  const outbox = registry.outbox({ bus, logger });
   const deps: SagaDeps = {
     registry,
     podman,
     allocator,
     peers: peersFromConfig(config),
-    bus,
+    outbox,
     logger,
     node: { name: config.node.name, address: config.node.address },
     containerDefaults: {
@@ -79,10 +79,10 @@ async function main(): Promise<void> {
   };
   const operations = new Operations(deps);
 
-  // Deploy events a crash kept from NATS go out first, so the stream keeps the order they
-  // happened in (recovery's failed/rolled_back come after them).
-  const republished = await republishDeployEvents(deps);
-  if (republished > 0) logger.info({ events: republished }, "published deploy events a crash had held back");
+  // Deploy events a crash or an outage kept from NATS go out now; the outbox publishes in the
+  // order they were recorded, so recovery's failed/rolled_back still come after them.
+  if (outbox.pending > 0) logger.info({ events: outbox.pending }, "publishing deploy events held back");
+  void outbox.flush();
   // Sagas a crash interrupted are finished first (rolled back, or forward past `retire`); then
   // leases whose owner is gone (a retired version, a stopped service) go back to the pool.
   const unrecovered = await recover(deps, operations);
@@ -138,6 +138,7 @@ async function main(): Promise<void> {
     () => clearInterval(unrecovered),
     () => server.close(),
     () => monitor.close(),
+    () => outbox.close(),
     () => bus?.close(),
     () => podman.close(),
     () => authDir.close(),

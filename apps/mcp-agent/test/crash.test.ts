@@ -11,7 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { oneRoute } from "./helpers/definitions.js";
 import { type Platform, removeContainers, startPlatform, ZONE } from "./helpers/platform.js";
 import { ensurePageImage, runPrefix, TEST_IMAGE } from "./helpers/podman-fixture.js";
-import { containers, curlThrough, deploy, deployEvents, dig } from "./helpers/saga-client.js";
+import {
+  containers,
+  curlThrough,
+  deploy,
+  deployEvents,
+  dig,
+  ONE_ROUTE_STEPS,
+} from "./helpers/saga-client.js";
 import { expectNothingLeft, proxyRoutes, registryOf } from "./helpers/world.js";
 
 const prefix = runPrefix();
@@ -64,16 +71,6 @@ function privateDirsOf(pid: number): string[] {
     });
 }
 
-const FIRST_DEPLOY_EVENTS = [
-  "started",
-  "port.leased",
-  "cert.ready",
-  "container.started",
-  "health.passed",
-  "dns.published",
-  "route.added",
-];
-
 describe("crash recovery (kill -9 at each step)", () => {
   for (const failpoint of [
     "after:port.leased",
@@ -88,7 +85,7 @@ describe("crash recovery (kill -9 at each step)", () => {
       await expectNothingLeft(platform, service);
       // every event of the deploy is on NATS once, in order, the crashed step's too (from the
       // outbox at the restart), then recovery's failed and rolled_back
-      const steps = FIRST_DEPLOY_EVENTS.slice(0, FIRST_DEPLOY_EVENTS.indexOf(failpoint.slice(6)) + 1);
+      const steps = ONE_ROUTE_STEPS.slice(0, ONE_ROUTE_STEPS.indexOf(failpoint.slice(6)) + 1);
       // (the service's only deploy: the stream may have died before it told the caller its id)
       const events = await deployEvents(platform.nats.url, service);
       expect(new Set(events.map((e) => e.deployId)).size).toBe(1);

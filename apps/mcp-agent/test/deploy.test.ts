@@ -14,7 +14,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { oneRoute } from "./helpers/definitions.js";
 import { type Platform, removeContainers, startPlatform, ZONE } from "./helpers/platform.js";
 import { ensurePageImage, runPrefix, TEST_IMAGE } from "./helpers/podman-fixture.js";
-import { containers, curlThrough, deploy, deployEvents, dig, requestLoop } from "./helpers/saga-client.js";
+import {
+  containers,
+  curlThrough,
+  deploy,
+  deployEvents,
+  dig,
+  ONE_ROUTE_STEPS,
+  requestLoop,
+} from "./helpers/saga-client.js";
 
 const prefix = runPrefix();
 const services: string[] = [];
@@ -75,16 +83,7 @@ describe("deploy saga", () => {
     expect(containers(service)).toEqual([{ name: `${service}-web`, state: "running", deploy: run.deployId }]);
 
     const events = await deployEvents(platform.nats.url, service);
-    expect(events.map((e) => e.type.replace(`mcp.deploy.${service}.`, ""))).toEqual([
-      "started",
-      "port.leased",
-      "cert.ready",
-      "container.started",
-      "health.passed",
-      "dns.published",
-      "route.added",
-      "completed",
-    ]);
+    expect(events.map((e) => e.type.replace(`mcp.deploy.${service}.`, ""))).toEqual(ONE_ROUTE_STEPS);
     expect(new Set(events.map((e) => e.deployId))).toEqual(new Set([run.deployId]));
 
     // the same events through the agent's WatchEvents (what `mcp events` reads)

@@ -1,16 +1,20 @@
 // Deploys that fail (DESIGN.md section 5, issue 7's failure list): an image that does not exist,
 // a container that exits at once, cert-broker refusing the name, MCNS down, mc-proxy down. Each
 // fails with a clear message and the right code, is rolled back completely, and where a previous
-// version ran, it still serves.
+// version ran, it still serves. NATS down is no failure: the deploy goes on, its events wait in the
+// agent's registry and reach NATS once it is back.
+import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
+import { createLogger } from "@mcp/mcdsl/log";
 import { parseServiceDefinition } from "@mcp/mcdsl/servicedef";
 import { freePort } from "@mcp/mcdsl/testing";
 import { DriftKind } from "@mcp/proto/mcp/agent/v1/status_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Registry } from "../src/store/registry.js";
 import { oneRoute } from "./helpers/definitions.js";
 import { type Platform, removeContainers, startPlatform, ZONE } from "./helpers/platform.js";
 import { ensurePageImage, runPrefix, TEST_IMAGE } from "./helpers/podman-fixture.js";
-import { containers, curlThrough, deploy } from "./helpers/saga-client.js";
+import { containers, curlThrough, deploy, deployEvents, ONE_ROUTE_STEPS } from "./helpers/saga-client.js";
 import { expectNothingLeft, proxyRoutes, registryOf } from "./helpers/world.js";
 
 const prefix = runPrefix();
@@ -125,5 +129,41 @@ describe("failed deploys roll back", () => {
     expect((await curlThrough(proxyPort, `${service}.${ZONE}`, platform.rootCa)).body).toBe(
       "hello from busybox\n",
     );
+  }, 60_000);
+});
+
+describe("NATS down", () => {
+  it("does not fail or hold up a deploy; its events wait in the registry and reach NATS once each when it is back", async () => {
+    const service = named("nonats");
+    await platform.nats.down();
+    let waiting: number;
+    let run: Awaited<ReturnType<typeof deploy>>;
+    try {
+      run = await deploy(platform.client, definition(service, TEST_IMAGE));
+      const registry = new Registry(join(platform.dir, "agent", "registry.db"));
+      try {
+        waiting = registry.outbox({ logger: createLogger({ app: "test", level: "silent" }) }).pending;
+      } finally {
+        registry.close();
+      }
+    } finally {
+      await platform.nats.up();
+    }
+    expect(run.error).toBeUndefined();
+    expect(run.steps).toEqual(ONE_ROUTE_STEPS.map((s) => `${s.replace(".", "_")} done`));
+    // `completed` was the last word: the deploy did not wait on NATS after it (the publish
+    // timeout is seconds).
+    expect(run.tailMs).toBeLessThan(1_000);
+    expect(waiting).toBe(ONE_ROUTE_STEPS.length);
+
+    // Published by the running agent (no restart), once each, in order.
+    const deadline = Date.now() + 20_000;
+    let events = await deployEvents(platform.nats.url, service);
+    while (events.length < ONE_ROUTE_STEPS.length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      events = await deployEvents(platform.nats.url, service);
+    }
+    expect(events.map((e) => e.type.replace(`mcp.deploy.${service}.`, ""))).toEqual(ONE_ROUTE_STEPS);
+    expect(new Set(events.map((e) => e.deployId))).toEqual(new Set([run.deployId]));
   }, 60_000);
 });

@@ -1,6 +1,6 @@
-// What a saga needs: the registry, podman, the port allocator, the three peers, NATS, and the
-// node's settings. One object built by main.ts and shared by deploy, stop, recovery and plan.
-import type { EventBus } from "@mcp/mcdsl/events";
+// What a saga needs: the registry, podman, the port allocator, the three peers, the event outbox,
+// and the node's settings. One object built by main.ts and shared by deploy, stop, recovery and plan.
+import type { EventOutbox } from "@mcp/mcdsl/events";
 import type { Logger } from "@mcp/mcdsl/log";
 import type { Peers } from "../clients/peers.js";
 import type { PortAllocator } from "../ports/allocator.js";
@@ -13,7 +13,8 @@ export interface SagaDeps {
   podman: Podman;
   allocator: PortAllocator;
   peers: Peers;
-  bus?: EventBus;
+  /** Deploy events: recorded in the registry with the change they report, published after it. */
+  outbox: EventOutbox;
   logger: Logger;
   node: {
     name: string;

@@ -58,7 +58,7 @@ export async function runDeploy(
     previousDeployId: registry.services.get(service)?.currentDeployId,
   });
   options.onStart?.(deploy);
-  const reporter = new Reporter(deps.bus, deps.registry.deployEvents, deps.logger, options.onProgress);
+  const reporter = new Reporter(deps.outbox, deps.logger, options.onProgress);
   const base = { deployId: deploy.id, service };
   const started = Date.now();
   await reporter.report({
@@ -152,15 +152,15 @@ async function runStep(deps: SagaDeps, state: DeployState, step: Step, reporter:
     const result = await step.run(state, intent, (payload) =>
       journal.stepUpdated(seq, "started", { payload }),
     );
-    // The step's events are outboxed with its journal update: a crash from here on loses none.
-    const prepared = deps.registry.transaction(() => {
+    // The step's events are recorded with its journal update: a crash from here on loses none.
+    const reported = deps.registry.transaction(() => {
       journal.stepUpdated(seq, "done", { payload: result.payload });
       return result.reports.map((report) =>
         reporter.prepare({ deployId: state.deploy.id, service: state.service, ...report }),
       );
     });
     failpoint("after", step.name);
-    for (const p of prepared) reporter.send(p);
+    for (const progress of reported) reporter.send(progress);
   } catch (err) {
     // A call that never reached its peer had no effect: compensation can skip it (and must, as
     // that peer is likely still down).

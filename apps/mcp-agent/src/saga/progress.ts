@@ -1,14 +1,11 @@
 // A deploy's progress: each step outcome goes to the caller of Deploy (streamed) and to NATS as
 // `mcp.deploy.<service>.<step>` with the deploy's id in the envelope. Plain types; the API turns
-// them into DeployResponse messages. NATS trouble is logged and never fails a deploy; events NATS
-// did not acknowledge stay in the registry's outbox and are published again at the next start.
-import type { EventBus } from "@mcp/mcdsl/events";
+// them into DeployResponse messages. Events go through mcdsl's event outbox: recorded in the
+// registry (in the transaction that journals the step, where there is one), published after it;
+// NATS trouble never fails or holds up a deploy, and what NATS did not take is retried while the
+// agent runs and published at its next start.
+import type { EventOutbox } from "@mcp/mcdsl/events";
 import type { Logger } from "@mcp/mcdsl/log";
-import { monotonicFactory } from "ulidx";
-import type { DeployEventStore, PendingEvent } from "../store/deploy-events.js";
-
-// Monotonic: two events in the same millisecond keep their order in the outbox.
-const nextId = monotonicFactory();
 
 /** The event steps of DESIGN.md section 3 (the last token(s) of the NATS subject). */
 export type EventStep =
@@ -42,27 +39,12 @@ export interface Progress {
 
 export type ProgressListener = (progress: Progress) => void;
 
-/** An outcome stamped and outboxed, not yet sent. */
-export interface Prepared {
-  progress: Progress;
-  event?: PendingEvent;
-}
-
 export class Reporter {
-  readonly #bus: EventBus | undefined;
-  readonly #outbox: DeployEventStore;
+  readonly #outbox: EventOutbox;
   readonly #logger: Logger;
   readonly #listener: ProgressListener | undefined;
-  // Events go out in order, one after the other, without holding up the saga; flush() waits.
-  #queue: Promise<void> = Promise.resolve();
 
-  constructor(
-    bus: EventBus | undefined,
-    outbox: DeployEventStore,
-    logger: Logger,
-    listener?: ProgressListener,
-  ) {
-    this.#bus = bus;
+  constructor(outbox: EventOutbox, logger: Logger, listener?: ProgressListener) {
     this.#outbox = outbox;
     this.#logger = logger;
     this.#listener = listener;
@@ -70,80 +52,51 @@ export class Reporter {
 
   /**
    * Reports one outcome. Events go to NATS for done, skipped and failed outcomes (undone steps
-   * are summed up by rolled_back); each is written to the outbox first, so one a crash keeps from
-   * NATS is published at the next start (`republishDeployEvents`).
+   * are summed up by rolled_back).
    */
   async report(progress: Omit<Progress, "time">): Promise<void> {
     this.send(this.prepare(progress));
   }
 
   /**
-   * The first half of report: stamps the outcome and writes its event to the outbox (call it in
+   * The first half of report: stamps the outcome and records its event in the outbox (call it in
    * the transaction that journals the step, so a step is never done without its event).
    */
-  prepare(progress: Omit<Progress, "time">): Prepared {
+  prepare(progress: Omit<Progress, "time">): Progress {
     const full: Progress = { ...progress, time: new Date() };
-    if (!this.#bus || full.status === "undone") return { progress: full };
-    const event: PendingEvent = {
-      id: nextId(full.time.getTime()),
-      deployId: full.deployId,
-      type: `mcp.deploy.${full.service}.${full.step}`,
-      subject: full.subject,
-      data: { service: full.service, ...full.detail, status: full.status, message: full.message },
-      time: full.time,
-    };
-    this.#outbox.add(event);
-    return { progress: full, event };
+    if (full.status === "undone") return full;
+    // Typed as a plain string: the data carries status and message beside the catalog's fields.
+    const type: string = `mcp.deploy.${full.service}.${full.step}`;
+    this.#outbox.record(
+      type,
+      { service: full.service, ...full.detail, status: full.status, message: full.message },
+      { subject: full.subject, deployId: full.deployId },
+    );
+    return full;
   }
 
-  /** The second half: logs, tells the caller, and queues the event's publish. */
-  send({ progress: full, event }: Prepared): void {
+  /** The second half, after the commit: logs, tells the caller, and starts the publish. */
+  send(progress: Progress): void {
     this.#logger.info(
       {
-        deployId: full.deployId,
-        service: full.service,
-        step: full.step,
-        status: full.status,
-        component: full.component,
+        deployId: progress.deployId,
+        service: progress.service,
+        step: progress.step,
+        status: progress.status,
+        component: progress.component,
       },
-      full.message,
+      progress.message,
     );
     try {
-      this.#listener?.(full);
+      this.#listener?.(progress);
     } catch {
       // a caller that went away does not stop the deploy
     }
-    const bus = this.#bus;
-    if (!bus || !event) return;
-    this.#queue = this.#queue.then(async () => {
-      await publishPending(bus, this.#outbox, this.#logger, event);
-    });
+    void this.#outbox.flush();
   }
 
-  /** Resolves when every event reported so far is acknowledged by NATS (or given up). */
+  /** Waits (briefly: see EventOutbox.flush) for the events reported so far to reach NATS. */
   flush(): Promise<void> {
-    return this.#queue;
-  }
-}
-
-/** Publishes one outboxed event with its own id and time; marks it once NATS acks. */
-export async function publishPending(
-  bus: EventBus,
-  outbox: DeployEventStore,
-  logger: Logger,
-  event: PendingEvent,
-): Promise<boolean> {
-  try {
-    await bus.publish(event.type as string, event.data as never, {
-      subject: event.subject,
-      deployId: event.deployId,
-      id: event.id,
-      time: event.time,
-    });
-    outbox.markPublished(event.id);
-    return true;
-  } catch (err) {
-    logger.warn({ err: (err as Error).message, type: event.type }, "could not publish a deploy event");
-    return false;
+    return this.#outbox.flush();
   }
 }

@@ -62,7 +62,7 @@ async function recoverOne(deps: SagaDeps, deploy: Deploy): Promise<Recovered["ou
   await rollBack(
     deps,
     deploy,
-    new Reporter(deps.bus, deps.registry.deployEvents, deps.logger),
+    new Reporter(deps.outbox, deps.logger),
     step,
     new Error("the agent stopped during the deploy"),
   );

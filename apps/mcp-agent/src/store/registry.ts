@@ -1,10 +1,10 @@
 // The agent's registry: one SQLite file (mcdsl/sqlite: WAL, synchronous=FULL, migrations) with a
 // store per concern. Stores share the connection; a caller needing several of them in one
 // transaction wraps its calls in `registry.transaction(fn)`.
+import { EventOutbox, type EventOutboxOptions } from "@mcp/mcdsl/events";
 import { type Database, openDatabase } from "@mcp/mcdsl/sqlite";
 import { BindingStore } from "./bindings.js";
 import { ComponentStore } from "./components.js";
-import { DeployEventStore } from "./deploy-events.js";
 import { JournalStore } from "./journal.js";
 import { LeaseStore } from "./leases.js";
 import { migrations } from "./schema.js";
@@ -17,7 +17,6 @@ export class Registry {
   readonly leases: LeaseStore;
   readonly bindings: BindingStore;
   readonly journal: JournalStore;
-  readonly deployEvents: DeployEventStore;
 
   constructor(path: string) {
     this.db = openDatabase(path, { migrations });
@@ -26,7 +25,11 @@ export class Registry {
     this.leases = new LeaseStore(this.db);
     this.bindings = new BindingStore(this.db);
     this.journal = new JournalStore(this.db);
-    this.deployEvents = new DeployEventStore(this.db);
+  }
+
+  /** The event outbox in this file: events recorded inside transaction() commit with its changes. */
+  outbox(options: EventOutboxOptions): EventOutbox {
+    return new EventOutbox(this.db, options);
   }
 
   /** Runs fn in one SQLite transaction (nested calls become savepoints); a throw rolls it back. */

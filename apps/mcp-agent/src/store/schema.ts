@@ -1,6 +1,7 @@
 // The registry's schema (DESIGN.md section 5). One table per fact the agent must never lose:
 // what is defined, what runs, what it leased and registered elsewhere, and the journal of every
 // deploy saga so a crash at any step can be rolled back or forward at the next start.
+import { outboxMigration } from "@mcp/mcdsl/events";
 import type { Migration } from "@mcp/mcdsl/sqlite";
 
 export const migrations: Migration[] = [
@@ -167,6 +168,21 @@ export const migrations: Migration[] = [
       ALTER TABLE saga_journal DROP COLUMN event_id;
       ALTER TABLE saga_journal DROP COLUMN event_time_ms;
       ALTER TABLE saga_journal DROP COLUMN event_published;
+    `,
+  },
+  // Deploy events wait in mcdsl's event outbox, written with the step's journal entry, until NATS
+  // has them (published after the commit, retried while NATS is down, and at the next start).
+  outboxMigration(3),
+  {
+    version: 4,
+    name: "unpublished deploy events move into the event outbox",
+    up: `
+      -- Same ULID and time: JetStream keeps an event once even if the old build had published it
+      -- and crashed before it marked it. Published rows are history NATS holds; they go.
+      INSERT INTO event_outbox (id, type, subject, deploy_id, data, time_ms)
+        SELECT id, type, subject, deploy_id, data_json, time_ms
+        FROM deploy_events WHERE published = 0;
+      DROP TABLE deploy_events;
     `,
   },
 ];

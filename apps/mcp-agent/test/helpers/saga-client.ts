@@ -19,6 +19,8 @@ export interface DeployRun {
   steps: string[];
   deployId: string;
   error?: ConnectError;
+  /** From the last response to the end of the stream (ms): what the deploy spent after `completed`. */
+  tailMs: number;
 }
 
 const stepName = (s: DeployStep) => DeployStep[s]!.toLowerCase();
@@ -31,9 +33,12 @@ export async function deploy(
 ): Promise<DeployRun> {
   const responses: DeployResponse[] = [];
   let error: ConnectError | undefined;
+  let lastAt = Date.now();
   try {
-    for await (const r of client.deploy({ service: toServiceSpec(definition), components }))
+    for await (const r of client.deploy({ service: toServiceSpec(definition), components })) {
       responses.push(r);
+      lastAt = Date.now();
+    }
   } catch (err) {
     error = ConnectError.from(err);
   }
@@ -42,6 +47,7 @@ export async function deploy(
     steps: responses.map((r) => `${stepName(r.step)} ${statusName(r.status)}`),
     deployId: responses[0]?.deployId ?? "",
     error,
+    tailMs: Date.now() - lastAt,
   };
 }
 
@@ -62,6 +68,18 @@ export function curlThrough(port: number, hostname: string, rootCa: string) {
     `https://${hostname}:${port}/`,
   );
 }
+
+/** The steps a first deploy of a one-route service reports (streamed and on NATS), in order. */
+export const ONE_ROUTE_STEPS = [
+  "started",
+  "port.leased",
+  "cert.ready",
+  "container.started",
+  "health.passed",
+  "dns.published",
+  "route.added",
+  "completed",
+];
 
 /** The deploy events of a service on NATS, as "type deployId" in stream order. */
 export async function deployEvents(
