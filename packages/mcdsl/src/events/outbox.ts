@@ -55,6 +55,8 @@ export class EventOutbox {
   readonly #delete: Statement;
   readonly #count: Statement<[], { n: number }>;
   #draining: Promise<void> | undefined;
+  /** Another pass is wanted (a flush came while a drain ran). */
+  #again = false;
   #retry: NodeJS.Timeout | undefined;
   /** Set while NATS refuses: flush() then returns at once, the retry timer carries on. */
   #failing = false;
@@ -130,16 +132,29 @@ export class EventOutbox {
     clearTimeout(timer);
   }
 
+  /**
+   * One drain at a time. A flush that comes while one runs asks for another pass: checked with no
+   * await between the check and the end, so an event recorded at the last moment is not left.
+   */
   #drain(): Promise<void> {
-    this.#draining ??= this.#publishAll().finally(() => {
-      this.#draining = undefined;
-    });
+    this.#again = true;
+    this.#draining ??= (async () => {
+      try {
+        while (this.#again && !this.#closed) {
+          this.#again = false;
+          if (!(await this.#publishAll())) break;
+        }
+      } finally {
+        this.#draining = undefined;
+      }
+    })();
     return this.#draining;
   }
 
-  async #publishAll(): Promise<void> {
+  /** Publishes every recorded event, oldest first; false when NATS refused one (retried later). */
+  async #publishAll(): Promise<boolean> {
     const { bus, logger } = this.options;
-    if (!bus) return;
+    if (!bus) return true;
     for (;;) {
       const rows = this.#oldest.all();
       if (rows.length === 0 || this.#closed) break;
@@ -162,15 +177,16 @@ export class EventOutbox {
           }
           this.#failing = true;
           this.#scheduleRetry();
-          return;
+          return false;
         }
         // Closed meanwhile (the database may be closing): the row stays, published again next time.
-        if (this.#closed) return;
+        if (this.#closed) return true;
         this.#delete.run(row.id);
       }
     }
     if (this.#failing) logger.info("events published again after the outage");
     this.#failing = false;
+    return true;
   }
 
   #scheduleRetry(): void {
