@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const files = new CertFiles(config.certificates.keys_dir, config.certificates.cert_dir);
   const issuer = await createIssuer(config, logger);
 
-  const bus = await connectConfiguredEvents(APP, config.events);
+  const bus = await connectConfiguredEvents(APP, config.events, logger);
   const outbox = store.outbox({ bus, logger });
   const events = new CertEvents(outbox);
 

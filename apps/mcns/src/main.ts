@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   });
   await dns.start();
 
-  const bus = await connectConfiguredEvents(APP, config.events);
+  const bus = await connectConfiguredEvents(APP, config.events, logger);
   const outbox = store.outbox({ bus, logger });
   const events = new RecordEvents(outbox);
 

@@ -56,7 +56,11 @@ async function main(): Promise<void> {
     logger.error({ err: (err as Error).message }, "cannot create the default network; deploys will fail");
   }
 
-  const bus = await connectConfiguredEvents(APP, { servers: config.events.servers, node: config.node.name });
+  const bus = await connectConfiguredEvents(
+    APP,
+    { servers: config.events.servers, node: config.node.name },
+    logger,
+  );
   const outbox = registry.outbox({ bus, logger });
   const deps: SagaDeps = {
     registry,

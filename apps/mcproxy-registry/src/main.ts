@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   const authenticator = loadStaticAuthenticator(config.auth.tokens_file);
 
   const store = new RouteStore(config.database.path);
-  const bus = await connectConfiguredEvents(APP, config.events);
+  const bus = await connectConfiguredEvents(APP, config.events, logger);
   const outbox = store.outbox({ bus, logger });
   const registry = new Registry();
   const metrics = new ProxyMetrics(registry);

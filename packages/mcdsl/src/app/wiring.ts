@@ -2,24 +2,42 @@
 import { accessSync, constants } from "node:fs";
 import { configIssue } from "../config/config-issues.js";
 import { ConfigError } from "../config/errors.js";
-import { connectEvents, type EventBus } from "../events/bus.js";
+import { connectEventsInBackground, type EventBus } from "../events/bus.js";
+import type { Logger } from "../log/index.js";
 import { ListenError } from "../server/listen-error.js";
 import type { TlsFiles } from "../server/listeners.js";
 import { type ServeOptions, type Server, serve } from "../server/serve.js";
 
-/** Connects to NATS and ensures the MCP_EVENTS stream, or returns undefined when no server is set. */
+/**
+ * The app's event bus, or undefined when no server is set. It connects in the background and
+ * ensures the MCP_EVENTS stream once connected, so an app starts and serves whatever the start
+ * order (its events wait in its outbox meanwhile); the log says when NATS is reached, or why
+ * it cannot be used.
+ */
 export async function connectConfiguredEvents(
   app: string,
   events: { servers: string[]; node: string },
+  logger: Logger,
 ): Promise<EventBus | undefined> {
   if (events.servers.length === 0) return undefined;
-  const bus = await connectEvents({
-    servers: events.servers,
-    name: `${app}@${events.node}`,
-    app,
-    node: events.node,
-  });
-  await bus.ensureStream();
+  const where = events.servers.join(", ");
+  const waiting = setTimeout(
+    () =>
+      logger.warn(
+        { nats: where },
+        "NATS not reached yet: serving without events, which wait in the database",
+      ),
+    5_000,
+  );
+  waiting.unref();
+  const bus = connectEventsInBackground(
+    { servers: events.servers, name: `${app}@${events.node}`, app, node: events.node },
+    (err) => {
+      clearTimeout(waiting);
+      if (err) logger.error({ nats: where, err: err.message }, "events unavailable");
+      else logger.info({ nats: where }, "connected to NATS");
+    },
+  );
   return bus;
 }
 

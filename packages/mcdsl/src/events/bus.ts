@@ -7,7 +7,7 @@ import { EventsError, reasonOf } from "./errors.js";
 import { type Published, type PublishOptions, publishEvent } from "./publish.js";
 import { type ReplayOptions, replayEvents } from "./replay.js";
 import { ensureStream, type StreamOptions, type StreamOutcome } from "./stream.js";
-import { type SubscribeOptions, type Subscription, subscribeEvents } from "./subscribe.js";
+import { reportToStderr, type SubscribeOptions, type Subscription, subscribeEvents } from "./subscribe.js";
 
 export interface EventBusOptions {
   /** NATS URLs, e.g. "nats://127.0.0.1:4222" (several for a cluster). */
@@ -27,6 +27,36 @@ export interface EventBusOptions {
  * UNAUTHORIZED or NO_JETSTREAM.
  */
 export async function connectEvents(options: EventBusOptions): Promise<EventBus> {
+  const servers = checkOptions(options);
+  const link = await openLink(options, servers, false);
+  return new EventBus(link, { app: options.app, node: options.node });
+}
+
+/**
+ * A bus that connects in the background (keeping on until NATS answers) and ensures the
+ * MCP_EVENTS stream (default settings), so that an app
+ * starts (and serves) whatever the start order: until then `connected` is false, `publish` fails
+ * at once with UNREACHABLE (an outbox keeps the event), subscriptions start once connected, and
+ * `ensureStream`/`replay` wait. `onLinked` hears the first connection, or why it cannot be used.
+ */
+export function connectEventsInBackground(
+  options: EventBusOptions,
+  onLinked?: (err?: EventsError) => void,
+): EventBus {
+  const servers = checkOptions(options);
+  // The stream is in place before the bus counts as connected: consumers and publishes need it.
+  const link = openLink(options, servers, true).then(async (l) => {
+    await ensureStream(l.jsm);
+    return l;
+  });
+  link.then(
+    () => onLinked?.(),
+    (err: EventsError) => onLinked?.(err),
+  );
+  return new EventBus(link, { app: options.app, node: options.node });
+}
+
+function checkOptions(options: EventBusOptions): string[] {
   const servers = Array.isArray(options.servers) ? options.servers : [options.servers];
   for (const [field, value] of [
     ["app", options.app],
@@ -38,8 +68,17 @@ export async function connectEvents(options: EventBusOptions): Promise<EventBus>
     }
   }
   if (servers.length === 0) throw new EventsError("INVALID_OPTIONS", "connectEvents: no NATS servers given");
-  const where = servers.join(", ");
+  return servers;
+}
 
+interface Link {
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  js: JetStreamClient;
+}
+
+async function openLink(options: EventBusOptions, servers: string[], waitForServer: boolean): Promise<Link> {
+  const where = servers.join(", ");
   let nc: NatsConnection;
   try {
     nc = await connect({
@@ -50,6 +89,7 @@ export async function connectEvents(options: EventBusOptions): Promise<EventBus>
       // A platform service waits out a NATS restart, and is back soon after it.
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
+      waitOnFirstConnect: waitForServer,
     });
   } catch (err) {
     const unauthorized = err instanceof Error && err.name === "AuthorizationError";
@@ -63,7 +103,7 @@ export async function connectEvents(options: EventBusOptions): Promise<EventBus>
   }
   try {
     const jsm = await jetstreamManager(nc);
-    return new EventBus(nc, jsm, { app: options.app, node: options.node });
+    return { nc, jsm, js: jsm.jetstream() };
   } catch (err) {
     await nc.close();
     throw new EventsError(
@@ -76,63 +116,101 @@ export async function connectEvents(options: EventBusOptions): Promise<EventBus>
 
 /** The platform's event bus: stream MCP_EVENTS on mcp.>, envelope mcp.events.v1.Event. */
 export class EventBus {
-  readonly #nc: NatsConnection;
-  readonly #jsm: JetStreamManager;
-  readonly #js: JetStreamClient;
+  /** Set once connected (at once for connectEvents; later for a bus connecting in the background). */
+  #link: Link | undefined;
+  readonly #linked: Promise<Link>;
   readonly #subscriptions = new Set<Subscription>();
   #closed = false;
-  #connected = true;
+  #connected = false;
 
   constructor(
-    nc: NatsConnection,
-    jsm: JetStreamManager,
+    link: Link | Promise<Link>,
     readonly source: EventSource,
   ) {
-    this.#nc = nc;
-    this.#jsm = jsm;
-    this.#js = jsm.jetstream();
-    void this.#watchStatus();
+    if (link instanceof Promise) {
+      this.#linked = link;
+      link.then(
+        (l) => {
+          if (this.#closed) return void l.nc.close();
+          this.#use(l);
+        },
+        // A background connection that fails for good (no JetStream) is reported to its caller.
+        () => {},
+      );
+    } else {
+      this.#linked = Promise.resolve(link);
+      this.#use(link);
+    }
+  }
+
+  #use(link: Link): void {
+    this.#link = link;
+    this.#connected = true;
+    void this.#watchStatus(link.nc);
   }
 
   /**
-   * False while the connection to NATS is down (the client reconnects by itself): a publisher can
-   * keep its events for later at once instead of waiting out the publish timeout.
+   * False until connected, and while the connection to NATS is down (the client reconnects by
+   * itself): a publisher can keep its events for later at once instead of waiting out a timeout.
    */
   get connected(): boolean {
-    return this.#connected && !this.#nc.isClosed();
+    return this.#link !== undefined && this.#connected && !this.#link.nc.isClosed();
   }
 
-  async #watchStatus(): Promise<void> {
-    for await (const status of this.#nc.status()) {
+  async #watchStatus(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
       if (status.type === "disconnect" || status.type === "staleConnection") this.#connected = false;
       else if (status.type === "reconnect") this.#connected = true;
     }
   }
 
   /** Creates or adjusts the MCP_EVENTS stream (file storage; 30 days by default). Idempotent. */
-  ensureStream(options?: StreamOptions): Promise<StreamOutcome> {
+  async ensureStream(options?: StreamOptions): Promise<StreamOutcome> {
     this.#open();
-    return ensureStream(this.#jsm, options);
+    return ensureStream((await this.#linked).jsm, options);
   }
 
   /**
    * Publishes an event and waits for JetStream to store it. Known types (see EventData) have their
-   * data checked at compile time; any other valid mcp.* type takes a JSON object.
+   * data checked at compile time; any other valid mcp.* type takes a JSON object. Before the first
+   * connection: UNREACHABLE at once.
    */
   publish<T extends string>(type: T, data: EventData<T>, options?: PublishOptions): Promise<Published> {
     this.#open();
-    return publishEvent(this.#js, this.source, type, data, options);
+    if (!this.#link) {
+      return Promise.reject(
+        new EventsError("UNREACHABLE", `event ${type} was not stored: not connected to NATS yet`),
+      );
+    }
+    return publishEvent(this.#link.js, this.source, type, data, options);
   }
 
-  /** Starts a durable consumer: one that was down catches up from where it left off. */
+  /**
+   * Starts a durable consumer: one that was down catches up from where it left off. Before the
+   * first connection it is returned at once and starts when connected (stop() before that cancels it).
+   */
   async subscribe<T = JsonObject>(options: SubscribeOptions<T>): Promise<Subscription> {
     this.#open();
-    const inner = await subscribeEvents(this.#js, this.#jsm, options);
+    let inner: Subscription | undefined;
+    let stopped = false;
+    const starting = this.#linked.then(async (link) => {
+      if (stopped || this.#closed) return;
+      inner = await subscribeEvents(link.js, link.jsm, options);
+      if (stopped) await inner.stop();
+    });
+    if (this.#link) await starting;
+    else {
+      const report = options.onError ?? reportToStderr;
+      starting.catch((err: unknown) =>
+        report(err instanceof EventsError ? err : new EventsError("UNREACHABLE", reasonOf(err))),
+      );
+    }
     const subscription: Subscription = {
-      durable: inner.durable,
+      durable: options.durable,
       stop: async () => {
+        stopped = true;
         this.#subscriptions.delete(subscription);
-        await inner.stop();
+        await inner?.stop();
       },
     };
     this.#subscriptions.add(subscription);
@@ -142,7 +220,14 @@ export class EventBus {
   /** Past events in order (see ReplayOptions); `follow: true` keeps going with new ones. */
   replay<T = JsonObject>(options?: ReplayOptions): AsyncIterable<McpEvent<T>> {
     this.#open();
-    return replayEvents<T>(this.#js, this.#jsm, options);
+    if (this.#link) return replayEvents<T>(this.#link.js, this.#link.jsm, options);
+    const linked = this.#linked;
+    return {
+      async *[Symbol.asyncIterator]() {
+        const link = await linked;
+        yield* replayEvents<T>(link.js, link.jsm, options);
+      },
+    };
   }
 
   /** Stops every subscription (letting handlers finish) and drains the connection. */
@@ -150,10 +235,11 @@ export class EventBus {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#subscriptions].map((s) => s.stop()));
-    if (this.#nc.isClosed()) return;
+    const nc = this.#link?.nc;
+    if (!nc || nc.isClosed()) return;
     // Draining needs the server; during an outage there is nothing to drain to.
-    if (this.#connected) await this.#nc.drain();
-    else await this.#nc.close();
+    if (this.#connected) await nc.drain();
+    else await nc.close();
   }
 
   #open(): void {

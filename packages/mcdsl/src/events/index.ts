@@ -1,5 +1,5 @@
 // mcdsl/events: the platform's events on NATS JetStream (stream MCP_EVENTS, subjects mcp.>).
-export { connectEvents, EventBus, type EventBusOptions } from "./bus.js";
+export { connectEvents, connectEventsInBackground, EventBus, type EventBusOptions } from "./bus.js";
 export type {
   CertEvents,
   ContainerEvents,

@@ -7,6 +7,7 @@ import {
 } from "@nats-io/jetstream";
 import { decodeEvent, type McpEvent } from "./envelope.js";
 import { EventsError } from "./errors.js";
+import { isNotFound } from "./nats-errors.js";
 import { STREAM_NAME } from "./stream.js";
 import { validateFilter } from "./subjects.js";
 import { reportToStderr } from "./subscribe.js";
@@ -48,9 +49,16 @@ export async function* replayEvents<T = JsonObject>(
     );
   }
 
-  const lastSequence = follow
-    ? Number.POSITIVE_INFINITY
-    : (await jsm.streams.info(STREAM_NAME)).state.last_seq;
+  // No stream yet (no app has connected since NATS started empty): no events so far; a follower
+  // waits for the stream to be made.
+  let stored = await storedUpTo(jsm);
+  if (follow) {
+    while (stored === undefined) {
+      await new Promise((r) => setTimeout(r, 500));
+      stored = await storedUpTo(jsm);
+    }
+  }
+  const lastSequence = follow ? Number.POSITIVE_INFINITY : (stored ?? 0);
   if (lastSequence === 0 || (fromSequence ?? 1) > lastSequence) return;
 
   const start: Partial<OrderedConsumerOptions> = {
@@ -84,5 +92,15 @@ export async function* replayEvents<T = JsonObject>(
     }
   } finally {
     messages.stop();
+  }
+}
+
+/** The stream's last sequence, or undefined when there is no stream. */
+async function storedUpTo(jsm: JetStreamManager): Promise<number | undefined> {
+  try {
+    return (await jsm.streams.info(STREAM_NAME)).state.last_seq;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
   }
 }

@@ -10,6 +10,15 @@ import { connectConfiguredEvents, serveConfigured, tlsFromConfig } from "../../s
 import { loadConfig, section, z } from "../../src/config/index.js";
 import { startNatsServer } from "../../src/testing/index.js";
 
+/** Polls `check` until it holds (10 s at most). */
+async function until(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in 10 s");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 const schema = z.object({
   server: section(serverFields("127.0.0.1:7000")),
   events: section(eventsFields()),
@@ -84,13 +93,49 @@ describe("mcdsl/app", () => {
   });
 
   it("connects events only when servers are configured, with the stream in place", async () => {
-    expect(await connectConfiguredEvents("demo", { servers: [], node: "n1" })).toBeUndefined();
+    const logger = pino({ level: "silent" });
+    expect(await connectConfiguredEvents("demo", { servers: [], node: "n1" }, logger)).toBeUndefined();
     const nats = await startNatsServer();
     try {
-      const bus = await connectConfiguredEvents("demo", { servers: [nats.url], node: "n1" });
+      const bus = await connectConfiguredEvents("demo", { servers: [nats.url], node: "n1" }, logger);
+      await until(() => bus!.connected);
+      await bus!.ensureStream();
       const published = await bus!.publish("mcp.demo.started", { ok: true });
       expect(published.sequence).toBe(1);
       await bus!.close();
+    } finally {
+      await nats.stop();
+    }
+  });
+
+  it("starts without NATS: publishing fails at once until NATS is reached, then works", async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
+    const nats = await startNatsServer();
+    await nats.down();
+    try {
+      const startedAt = Date.now();
+      const bus = (await connectConfiguredEvents("demo", { servers: [nats.url], node: "n1" }, logger))!;
+      expect(Date.now() - startedAt).toBeLessThan(1_000);
+      expect(bus.connected).toBe(false);
+      await expect(bus.publish("mcp.demo.started", { ok: true })).rejects.toMatchObject({
+        code: "UNREACHABLE",
+      });
+      // A consumer asked for now starts once NATS is there.
+      const seen: unknown[] = [];
+      const sub = await bus.subscribe({
+        durable: "demo-late",
+        filter: "mcp.demo.>",
+        handler: async (e) => void seen.push(e.data),
+      });
+      await nats.up();
+      await until(() => bus.connected);
+      await until(() => lines.some((l) => l.includes('"msg":"connected to NATS"')));
+      await bus.publish("mcp.demo.started", { ok: true });
+      await until(() => seen.length === 1);
+      expect(seen).toEqual([{ ok: true }]);
+      await sub.stop();
+      await bus.close();
     } finally {
       await nats.stop();
     }

@@ -29,6 +29,19 @@ describe("replay", () => {
     ]);
   });
 
+  it("reads no events before any app made the stream, and a follower waits for it", async () => {
+    const bus = await nats.bus();
+    expect(await all(bus.replay())).toEqual([]);
+    const follower = bus.replay({ follow: true })[Symbol.asyncIterator]();
+    const first = follower.next();
+    await new Promise((r) => setTimeout(r, 300));
+    const writer = await nats.bus();
+    await writer.ensureStream();
+    await writer.publish("mcp.x", { n: 1 });
+    expect((await first).value?.data).toEqual({ n: 1 });
+    await follower.return?.();
+  });
+
   it("starts at a sequence", async () => {
     const bus = await nats.bus();
     await bus.ensureStream();
