@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // note-service: the sample service built on mcdsl. This file only wires the parts together.
 import { parseArgs } from "node:util";
-import { connectConfiguredEvents, runMain, tlsFromConfig } from "@mcp/mcdsl/app";
+import { connectConfiguredEvents, runMain, serveConfigured, tlsFromConfig } from "@mcp/mcdsl/app";
 import { loadStaticAuthenticator } from "@mcp/mcdsl/auth";
 import { createLogger } from "@mcp/mcdsl/log";
-import { closeOnSignals, serve } from "@mcp/mcdsl/server";
+import { closeOnSignals } from "@mcp/mcdsl/server";
 import { NoteEvents } from "./api/events.js";
 import { noteRoutes } from "./api/note-service.js";
 import { APP, loadNoteServiceConfig } from "./config.js";
@@ -16,11 +16,14 @@ async function main(): Promise<void> {
   const logger = createLogger({ app: APP, level: config.log.level, node: config.events.node });
 
   const store = new NoteStore(config.database.path);
-  const bus = await connectConfiguredEvents(APP, config.events);
-  const events = new NoteEvents(logger, bus);
+  const bus = await connectConfiguredEvents(APP, config.events, logger);
+  const outbox = bus ? store.outbox({ bus, logger }) : undefined;
+  const events = new NoteEvents(outbox);
+  // Events an earlier run recorded and NATS never acknowledged go out now.
+  void outbox?.flush();
 
   const tls = tlsFromConfig(config.server);
-  const server = await serve({
+  const server = await serveConfigured(config.server, {
     routes: noteRoutes(store, events),
     listen: config.server.listen,
     socket: config.server.socket ? { path: config.server.socket } : undefined,
@@ -30,7 +33,12 @@ async function main(): Promise<void> {
   });
   logger.info({ url: server.url, socket: server.addresses.socket }, "serving");
 
-  closeOnSignals(logger, [() => server.close(), () => bus?.close(), () => store.close()]);
+  closeOnSignals(logger, [
+    () => server.close(),
+    () => outbox?.close(),
+    () => bus?.close(),
+    () => store.close(),
+  ]);
 }
 
 runMain(APP, main);

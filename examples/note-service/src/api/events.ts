@@ -1,18 +1,13 @@
 // Note changes go two ways: to WatchNotes streams in this process, and to NATS as mcp.note.* events
 // (when an event bus is configured), so other services learn of them without polling.
 import { EventEmitter, on } from "node:events";
-import type { Logger } from "@mcp/mcdsl/log";
+import type { EventOutbox } from "@mcp/mcdsl/events";
 import { WatchNotesResponse_Change } from "@mcp/proto/mcp/sample/v1/sample_pb.js";
 import type { Note } from "../store/notes.js";
 
 export interface NoteChange {
   change: WatchNotesResponse_Change;
   note: Note;
-}
-
-/** What NoteEvents needs of mcdsl's event bus. */
-export interface EventPublisher {
-  publish(type: string, data: Record<string, unknown>): Promise<unknown>;
 }
 
 const eventType: Record<WatchNotesResponse_Change, string> = {
@@ -25,24 +20,23 @@ const eventType: Record<WatchNotesResponse_Change, string> = {
 export class NoteEvents {
   readonly #local = new EventEmitter();
 
-  constructor(
-    private readonly logger: Logger,
-    private readonly bus?: EventPublisher,
-  ) {
+  /** `outbox`: mcdsl's event outbox in the note database (none without an event bus). */
+  constructor(private readonly outbox?: EventOutbox) {
     this.#local.setMaxListeners(0);
   }
 
+  /** Records the change's event: call it inside the transaction that makes the change. */
+  record(change: WatchNotesResponse_Change, note: Note): void {
+    this.outbox?.record(eventType[change], { id: note.id, author: note.author, tags: note.tags });
+  }
+
   /**
-   * Tells watchers, then publishes and waits for the stream's ack. The change is committed already,
-   * so a NATS outage is logged rather than failing the call that made it.
+   * After the commit: tells watchers, then publishes. A NATS outage neither fails nor holds up the
+   * call that made the change: the event waits in the database and goes out when NATS is back.
    */
   async changed(change: WatchNotesResponse_Change, note: Note): Promise<void> {
     this.#local.emit("change", { change, note } satisfies NoteChange);
-    try {
-      await this.bus?.publish(eventType[change], { id: note.id, author: note.author, tags: note.tags });
-    } catch (err) {
-      this.logger.warn({ err, note: note.id }, "could not publish the note event");
-    }
+    await this.outbox?.flush();
   }
 
   /** Changes from now until the signal aborts. */

@@ -22,7 +22,11 @@ export function noteRoutes(store: NoteStore, events: NoteEvents) {
     router.service(NoteService, {
       createNote: async (req, ctx) => {
         checkText(req.text);
-        const note = store.create(authorOf(ctx), req.text, checkTags(req.tags));
+        const note = store.transaction(() => {
+          const created = store.create(authorOf(ctx), req.text, checkTags(req.tags));
+          events.record(WatchNotesResponse_Change.CREATED, created);
+          return created;
+        });
         await events.changed(WatchNotesResponse_Change.CREATED, note);
         return { note: toMessage(note) };
       },
@@ -43,14 +47,21 @@ export function noteRoutes(store: NoteStore, events: NoteEvents) {
           );
         }
         checkText(req.note?.text ?? "");
-        const note = store.update(current.id, req.note?.text ?? "", checkTags(req.note?.tags ?? []));
+        const note = store.transaction(() => {
+          const updated = store.update(current.id, req.note?.text ?? "", checkTags(req.note?.tags ?? []));
+          if (updated) events.record(WatchNotesResponse_Change.UPDATED, updated);
+          return updated;
+        });
         if (!note) throw new ConnectError(`note "${current.id}" not found`, Code.NotFound);
         await events.changed(WatchNotesResponse_Change.UPDATED, note);
         return { note: toMessage(note) };
       },
       deleteNote: async (req) => {
         const note = find(store, req.id);
-        store.delete(note.id);
+        store.transaction(() => {
+          store.delete(note.id);
+          events.record(WatchNotesResponse_Change.DELETED, note);
+        });
         await events.changed(WatchNotesResponse_Change.DELETED, note);
         return {};
       },

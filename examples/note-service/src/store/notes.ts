@@ -1,5 +1,6 @@
 // The note store: notes and their tags in SQLite, through mcdsl's openDatabase (WAL, synchronous=FULL,
 // migrations). Plain TypeScript types here; the API layer converts them to protobuf at the edge.
+import { EventOutbox, type EventOutboxOptions, outboxMigration } from "@mcp/mcdsl/events";
 import { type Database, type Migration, openDatabase } from "@mcp/mcdsl/sqlite";
 import { ulid } from "ulidx";
 
@@ -36,6 +37,8 @@ const migrations: Migration[] = [
       CREATE INDEX note_tags_by_tag ON note_tags(tag);
     `,
   },
+  // mcp.note.* events wait here, written with their change, until NATS has them.
+  outboxMigration(2),
 ];
 
 interface NoteRow {
@@ -51,6 +54,16 @@ export class NoteStore {
 
   constructor(path: string) {
     this.#db = openDatabase(path, { migrations });
+  }
+
+  /** The event outbox in this database: events recorded in a transaction() commit with it. */
+  outbox(options: EventOutboxOptions): EventOutbox {
+    return new EventOutbox(this.#db, options);
+  }
+
+  /** Runs `fn` in one transaction (better-sqlite3's: it nests, and rolls back on throw). */
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
   }
 
   create(author: string, text: string, tags: string[]): Note {
