@@ -99,7 +99,7 @@ async function main(): Promise<void> {
 
   const status = new StatusReader(registry, podman);
   const monitor = new Monitor(
-    { registry, podman, status, locks: operations.locks, bus, logger },
+    { registry, podman, status, locks: operations.locks, outbox, logger },
     {
       flapRestarts: config.monitor.flap_restarts,
       flapWindowMs: config.monitor.flap_window_ms,
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
         registry,
         podman,
         status,
-        eventsConnected: () => bus !== undefined,
+        eventsConnected: () => bus?.connected ?? false,
       },
       operations,
       bus,

@@ -4,7 +4,7 @@
 // service publishes new drift (`.drift`). Deaths of wanted containers, flapping and drift run the
 // optional alert_command. Containers a saga is working on (the service's lock is held) are the
 // saga's business and ignored here.
-import type { EventBus } from "@mcp/mcdsl/events";
+import type { EventOutbox } from "@mcp/mcdsl/events";
 import type { Logger } from "@mcp/mcdsl/log";
 import type { ContainerEvent, ContainerEventStream } from "../runtime/events.js";
 import { LABEL_COMPONENT, LABEL_MANAGED, LABEL_SERVICE } from "../runtime/labels.js";
@@ -26,7 +26,8 @@ export interface MonitorDeps {
   podman: Podman;
   status: StatusReader;
   locks: ServiceLocks;
-  bus?: EventBus;
+  /** The agent's event outbox: an event seen during a NATS outage goes out when NATS is back. */
+  outbox?: EventOutbox;
   logger: Logger;
 }
 
@@ -167,12 +168,8 @@ export class Monitor {
 
   async #publish(type: string, data: Record<string, string | number | boolean>): Promise<void> {
     this.#deps.logger.info({ type, ...data }, "container event");
-    if (!this.#deps.bus) return;
-    try {
-      await this.#deps.bus.publish(type as string, data);
-    } catch (err) {
-      this.#deps.logger.warn({ err: (err as Error).message, type }, "could not publish a container event");
-    }
+    this.#deps.outbox?.record(type, data);
+    await this.#deps.outbox?.flush();
   }
 
   async #alert(alert: Alert): Promise<void> {
