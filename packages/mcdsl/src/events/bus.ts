@@ -147,6 +147,18 @@ export class EventBus {
     this.#link = link;
     this.#connected = true;
     void this.#watchStatus(link.nc);
+    this.#tellConnected();
+  }
+
+  readonly #onConnected = new Set<() => void>();
+
+  /** Calls `listener` each time the bus (re)connects: a publisher with events held back sends them. */
+  onConnected(listener: () => void): void {
+    this.#onConnected.add(listener);
+  }
+
+  #tellConnected(): void {
+    for (const listener of this.#onConnected) listener();
   }
 
   /**
@@ -160,7 +172,10 @@ export class EventBus {
   async #watchStatus(nc: NatsConnection): Promise<void> {
     for await (const status of nc.status()) {
       if (status.type === "disconnect" || status.type === "staleConnection") this.#connected = false;
-      else if (status.type === "reconnect") this.#connected = true;
+      else if (status.type === "reconnect") {
+        this.#connected = true;
+        this.#tellConnected();
+      }
     }
   }
 

@@ -72,6 +72,10 @@ export class EventOutbox {
     this.#oldest = db.prepare("SELECT * FROM event_outbox ORDER BY id LIMIT 100");
     this.#delete = db.prepare("DELETE FROM event_outbox WHERE id = ?");
     this.#count = db.prepare("SELECT count(*) AS n FROM event_outbox");
+    // Back from an outage (or connected late): what waits goes out now, not at the next retry.
+    options.bus?.onConnected(() => {
+      if (!this.#closed && this.pending > 0) void this.#drain();
+    });
   }
 
   /** Records an event: call it inside the transaction that makes the change, then flush(). */

@@ -78,7 +78,8 @@ describe("EventOutbox", () => {
     const bus = await nats.bus();
     await bus.ensureStream();
     const db = database().open();
-    const outbox = new EventOutbox(db, { bus, logger, retryMs: 200, waitMs: 500 });
+    // A retry far off: only the reconnection can send the events in time.
+    const outbox = new EventOutbox(db, { bus, logger, retryMs: 60_000, waitMs: 500 });
     await nats.server().down();
     const startedAt = Date.now();
     for (const name of ["c1", "c2", "c3"]) {
@@ -91,7 +92,7 @@ describe("EventOutbox", () => {
     expect(bus.connected).toBe(false);
     expect(outbox.pending).toBe(3);
     await nats.server().up();
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 10_000;
     while (outbox.pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(outbox.pending).toBe(0);
     expect((await stored(bus)).map((e) => e.data.name)).toEqual(["c1", "c2", "c3"]);
