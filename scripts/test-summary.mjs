@@ -24,8 +24,14 @@ for (const group of ["packages", "apps", "examples", "tests"]) {
     const report = JSON.parse(readFileSync(reportFile, "utf8"));
     passed += report.numPassedTests;
     failed += report.numFailedTests;
-    // A file that fails to load has no tests to count: count it as a failure of its own.
+    // A file that fails to load has no tests to count: count it as a failure of its own. CI keeps
+    // only the tail of the log, so every failed test is named here, next to the closing line.
     for (const file of report.testResults ?? []) {
+      for (const test of file.assertionResults ?? []) {
+        if (test.status !== "failed") continue;
+        const why = (test.failureMessages ?? [])[0]?.split("\n")[0] ?? "";
+        problems.push(`${file.name.replace(root, "")} > ${test.fullName}: ${why.slice(0, 300)}`);
+      }
       if (file.status === "failed" && (file.assertionResults ?? []).length === 0) {
         failed += 1;
         problems.push(`${file.name}: ${file.message?.split("\n")[0] ?? "failed to run"}`);

@@ -358,7 +358,13 @@ export const badRoutes: [string, JsonObject, Code, string, string?][] = [
   ["an IPv6 address as hostname", { hostname: "::1" }, IA, 'hostname: "::1" is an IP address'],
   ["listener_port 0", { listenerPort: 0 }, IA, "listener_port: 0 is not a port from 1 to 65535"],
   ["listener_port 65536", { listenerPort: 65536 }, IA, "listener_port: 65536 is not a port from 1 to 65535"],
-  ["listener_port -1", { listenerPort: -1 }, IA, uint32("Route.listener_port", -1)],
+  [
+    "listener_port -1",
+    { listenerPort: -1 },
+    IA,
+    uint32("Route.listener_port", -1),
+    "route.listenerPort (listener_port): expected an integer from 0 to 4294967295, got -1",
+  ],
   ["no backends", { backends: [] }, IA, "backends: at least one backend is required"],
   ["a backend without a port", one("backend.test"), IA, notHostPort("backend.test")],
   ["a backend on port 0", one("127.0.0.1:0"), IA, notHostPort("127.0.0.1:0")],
@@ -370,9 +376,22 @@ export const badRoutes: [string, JsonObject, Code, string, string?][] = [
     IA,
     'backends[1].address: "[::1]:9" is listed twice',
   ],
-  ["a weight of -5", one("127.0.0.1:9", -5), IA, uint32("Backend.weight", -5)],
+  [
+    "a weight of -5",
+    one("127.0.0.1:9", -5),
+    IA,
+    uint32("Backend.weight", -5),
+    "route.backends[0].weight: expected an integer from 0 to 4294967295, got -5",
+  ],
   // Refused while decoding, on the socket as on REST (Connect JSON takes no unknown values either).
-  ["mode l5", { mode: "l5" }, IA, 'cannot decode enum mcproxy.v1.RouteMode from JSON: "l5"'],
+  [
+    "mode l5",
+    { mode: "l5" },
+    IA,
+    'cannot decode enum mcproxy.v1.RouteMode from JSON: "l5"',
+    // REST names the field and the values it takes.
+    'route.mode: "l5" is not one of: ROUTE_MODE_L4, ROUTE_MODE_L7',
+  ],
   ["mode unspecified", { mode: "ROUTE_MODE_UNSPECIFIED" }, IA, mode],
   [
     "an L4 route with a certificate",

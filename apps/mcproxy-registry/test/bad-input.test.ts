@@ -209,9 +209,15 @@ describe("the admin API: one process, the socket and REST", () => {
         T,
         json('"x"'),
         400,
-        'cannot decode message mcproxy.v1.Route from JSON: "x"',
+        'route: expected an object (mcproxy.v1.Route), got "x"',
       ],
-      ["an unknown field", T, json(valid.replace("{", '{"colour":1,')), 400, 'JSON: key "colour" is unknown'],
+      [
+        "an unknown field",
+        T,
+        json(valid.replace("{", '{"colour":1,')),
+        400,
+        "route.colour: no such field in mcproxy.v1.Route",
+      ],
       [
         "a wrong type",
         T,

@@ -113,7 +113,29 @@ describe("REST transcoding with curl", () => {
       `${s.server.url}/v1/notes`,
     ]);
     expect(badField.status).toBe(400);
-    expect((badField.json() as { message: string }).message).toContain('key "txt" is unknown');
+    expect((badField.json() as { message: string }).message).toBe(
+      "txt: no such field in mcp.sample.v1.CreateNoteRequest (its fields: text, tags)",
+    );
+
+    // A value protobuf refuses deep in the body: the message gives its path and what it takes,
+    // and nothing is created.
+    const before = s.store.notes.size;
+    const post = (body: string, path = "/v1/notes", method = "POST") =>
+      curl([...bearer(s.tokens.writer), ...json, "-X", method, "-d", body, `${s.server.url}${path}`]);
+    const badTag = await post('{"text":"x","tags":["a",{"b":1}]}');
+    expect(badTag.status).toBe(400);
+    expect(badTag.json()).toEqual({
+      code: "invalid_argument",
+      message: 'tags[1]: expected a string, got {"b":1}',
+    });
+    const nested = await post('{"createTime":"yesterday"}', "/v1/notes/n1", "PATCH");
+    expect(nested.status).toBe(400);
+    expect((nested.json() as { message: string }).message).toMatch(/^note\.createTime \(create_time\): /);
+    const notObject = await post('"text"', "/v1/notes/n1", "PATCH");
+    expect((notObject.json() as { message: string }).message).toBe(
+      'note: expected an object (mcp.sample.v1.Note), got "text"',
+    );
+    expect(s.store.notes.size).toBe(before);
 
     // The handler's own InvalidArgument maps to 400 too.
     const negative = await curl([`${s.server.url}/v1/notes?page_size=-1`]);

@@ -7,6 +7,7 @@ import {
   type MessageShape,
   ScalarType,
 } from "@bufbuild/protobuf";
+import { explainMessage } from "./json-error.js";
 
 /** A REST request that cannot become an RPC request: HTTP 400 with this message. */
 export class BadRequestError extends Error {}
@@ -85,7 +86,16 @@ function setJson(target: JsonObject, fields: DescField[], value: JsonValue): voi
       return;
     }
     const next = obj[field.jsonName];
-    if (typeof next !== "object" || next === null || Array.isArray(next)) obj[field.jsonName] = {};
+    if (next !== undefined && next !== null && (typeof next !== "object" || Array.isArray(next))) {
+      // A body that is no object would otherwise be dropped for the path variable's {}.
+      throw new BadRequestError(
+        `${fields
+          .slice(0, i + 1)
+          .map((f) => f.jsonName)
+          .join(".")}: expected an object (${field.message?.typeName}), got ${JSON.stringify(next)}`,
+      );
+    }
+    if (next === undefined || next === null) obj[field.jsonName] = {};
     obj = obj[field.jsonName] as JsonObject;
   });
 }
@@ -132,6 +142,7 @@ export function buildRequest<T extends DescMessage>(schema: T, parts: RestParts)
   try {
     return fromJson(schema, json);
   } catch (err) {
-    throw new BadRequestError((err as Error).message);
+    // Name the field and what it takes; protobuf's own message names only a type.
+    throw new BadRequestError(explainMessage(schema, json) ?? (err as Error).message);
   }
 }
