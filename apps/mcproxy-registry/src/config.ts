@@ -81,6 +81,11 @@ export const configSchema = z.object({
      * hybrid X25519MLKEM768: it costs each connection ~6 KB and its handshake more CPU.
      */
     tls_groups: tlsGroups,
+    /**
+     * A plain-HTTP port (usually 80) that answers every request for a routed hostname with a 308
+     * to its https:// address, and 404 for other names. 0: none.
+     */
+    http_redirect_port: z.number().int().min(0).max(65535).default(0),
     /** A JSON line per L7 request and per L4 connection on the log stream (`log: "access"`). */
     access_log: z.boolean().default(false),
   }),

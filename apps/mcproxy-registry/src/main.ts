@@ -4,8 +4,9 @@
 import { parseArgs } from "node:util";
 import { connectConfiguredEvents, runMain, serveConfigured, tlsFromConfig } from "@mcp/mcdsl/app";
 import { loadStaticAuthenticator } from "@mcp/mcdsl/auth";
+import { ConfigError, configIssue } from "@mcp/mcdsl/config";
 import { createLogger } from "@mcp/mcdsl/log";
-import { closeOnSignals } from "@mcp/mcdsl/server";
+import { closeOnSignals, ListenError } from "@mcp/mcdsl/server";
 import { Registry } from "prom-client";
 import { routeServiceRoutes } from "./api/route-service.js";
 import { CertStore } from "./certs/cert-store.js";
@@ -97,6 +98,17 @@ async function main(): Promise<void> {
     await tcpServer.close();
     throw err;
   });
+  if (p.http_redirect_port > 0) {
+    await dataPlane
+      .openRedirect(p.http_redirect_port, () => started)
+      .catch(async (err: NodeJS.ErrnoException) => {
+        await Promise.all([tcpServer.close(), socketServer.close()]);
+        const address = `${p.bind}:${p.http_redirect_port}`;
+        throw new ConfigError([
+          configIssue(config.proxy, "http_redirect_port", ListenError.from("tcp", address, err).message),
+        ]);
+      });
+  }
   await routes.start(bootstrap);
   started = true;
   const renewals = bus ? await followRenewals(bus, routes, logger) : undefined;

@@ -92,6 +92,17 @@ describe.concurrent("config file (--config) and environment", () => {
       holder.close(),
     );
   });
+  it("refuses [proxy] http_redirect_port in use before any route listener opens, naming the key", async () => {
+    const holder = createServer().listen(0, "127.0.0.1");
+    await once(holder, "listening");
+    const port = String((holder.address() as AddressInfo).port);
+    await refusesToStart(
+      root,
+      "redirect",
+      { "proxy.http_redirect_port": port },
+      `{at}: [proxy] http_redirect_port: cannot listen on 127.0.0.1:${port}:`,
+    ).finally(() => holder.close());
+  });
   it("refuses [server] listen on a host that is no address before anything opens", async () => {
     await refusesToStart(root, "host", { "server.listen": '"999.1.1.1:9093"' }, "{at}: [server] listen:");
   });

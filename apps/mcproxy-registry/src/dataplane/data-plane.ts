@@ -3,6 +3,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { ConnectionGate, type Refusal } from "./connection-gate.js";
 import type { ProxyContext } from "./context.js";
+import { HttpRedirect } from "./http-redirect.js";
 import { relayL4 } from "./l4.js";
 import { L7Port } from "./l7.js";
 import { SessionTickets } from "./session-tickets.js";
@@ -19,6 +20,7 @@ export class DataPlane {
   readonly #gate: ConnectionGate;
   /** When the last "at capacity" warning was logged (one per 10 s at most). */
   #warnedAt = 0;
+  #redirect: HttpRedirect | undefined;
 
   constructor(private readonly ctx: ProxyContext) {
     this.#tickets = new SessionTickets(ctx.logger);
@@ -61,6 +63,18 @@ export class DataPlane {
     this.ctx.logger.info({ port, bind: this.ctx.options.bind }, "listener opened");
   }
 
+  /** Opens the plain-HTTP port that redirects to https:// (`[proxy] http_redirect_port`). */
+  async openRedirect(port: number, ready: () => boolean): Promise<void> {
+    const redirect = new HttpRedirect(
+      this.ctx,
+      this.#gate,
+      (client, reason) => this.#refuse(port, client, reason),
+      ready,
+    );
+    await redirect.listen(port);
+    this.#redirect = redirect;
+  }
+
   /** Over a cap: closed at once (a reset, so no descriptor lingers in TIME_WAIT here). */
   #refuse(port: number, client: Socket, reason: Refusal): void {
     this.ctx.metrics.handshakeFailures.inc({ port, reason });
@@ -101,6 +115,7 @@ export class DataPlane {
    * open (L4 connections, WebSockets, long responses) is cut.
    */
   async shutdown(graceMs: number): Promise<void> {
+    this.#redirect?.close();
     for (const { server, l7 } of this.#listeners.values()) {
       server.close();
       l7.shutdown();
@@ -119,6 +134,7 @@ export class DataPlane {
   }
 
   close(): void {
+    this.#redirect?.close();
     for (const live of this.ctx.table.all()) live.close();
     for (const { server, l7 } of this.#listeners.values()) {
       server.close();

@@ -54,6 +54,7 @@ export class ProxyMetrics {
   readonly handshakeFailures: Counter<"port" | "reason">;
   readonly backendErrors: Counter<"route" | "reason">;
   readonly routes: Gauge;
+  readonly redirects: Counter<"result">;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -101,6 +102,12 @@ export class ProxyMetrics {
       registers,
     });
     this.routes = new Gauge({ name: "mcproxy_routes", help: "Routes loaded", registers });
+    this.redirects = new Counter({
+      name: "mcproxy_http_redirects_total",
+      help: "Plain-HTTP requests on http_redirect_port, by result (redirected, no_route, bad_request, starting)",
+      labelNames: ["result"] as const,
+      registers,
+    });
   }
 
   readonly #meters = new Map<string, RouteMeters>();

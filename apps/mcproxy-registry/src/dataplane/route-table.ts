@@ -10,6 +10,23 @@ export class RouteTable {
     return this.#byPort.get(port)?.get(hostname);
   }
 
+  /**
+   * The port to send a plain-HTTP request for `hostname` to: 443 when it has a route there, else
+   * the lowest port with an L7 route for it, else the lowest with any route; undefined without one.
+   */
+  httpsPort(hostname: string): number | undefined {
+    let l7: number | undefined;
+    let any: number | undefined;
+    for (const [port, hosts] of this.#byPort) {
+      const live = hosts.get(hostname);
+      if (!live) continue;
+      if (port === 443) return port;
+      if (live.route.mode === "l7" && (l7 === undefined || port < l7)) l7 = port;
+      if (any === undefined || port < any) any = port;
+    }
+    return l7 ?? any;
+  }
+
   get(id: string): LiveRoute | undefined {
     return this.#byId.get(id);
   }
