@@ -87,8 +87,9 @@ describe("EventOutbox", () => {
       await outbox.flush();
     }
     // The bus knows the connection is down: no flush waits (not even waitMs, let alone the
-    // publish timeout), and the events are kept.
-    expect(Date.now() - startedAt).toBeLessThan(500);
+    // publish timeout), and the events are kept. (Waiting would take 3 × waitMs = 1.5 s; the bound
+    // leaves a busy machine room.)
+    expect(Date.now() - startedAt).toBeLessThan(1_000);
     expect(bus.connected).toBe(false);
     expect(outbox.pending).toBe(3);
     await nats.server().up();
