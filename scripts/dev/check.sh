@@ -16,6 +16,8 @@ check "dig answers $host from MCNS (127.0.0.1:$dns_port)" \
   "[ \"\$(dig @127.0.0.1 -p $dns_port +short $host A)\" = 127.0.0.1 ]"
 check "curl https://$host:8443/ through mc-proxy, chain verified against the local root CA" \
   "curl -sSf --cacert $root_ca --resolve $host:8443:127.0.0.1 https://$host:8443/ | grep -qi hello"
+check "curl -L http://$host:$http_port/ is sent on to https:// (mc-proxy's plain-HTTP port) and gets the page" \
+  "curl -sSfL --cacert $root_ca --resolve $host:$http_port:127.0.0.1 --resolve $host:8443:127.0.0.1 http://$host:$http_port/ | grep -qi hello"
 check "mcp status shows hello running" "mcp status hello | grep -qi running"
 check "mcp events shows the deploy's timeline (started … completed)" \
   "mcp events --filter 'mcp.deploy.hello.>' | grep -q completed"

@@ -70,6 +70,7 @@ bind = "127.0.0.1"
 cert_dir = "$state/certs"
 bootstrap_file = "$state/mcproxy/routes.toml"
 drain_timeout_ms = 2000
+http_redirect_port = $http_port
 [events]
 servers = ["nats://127.0.0.1:$nats_port"]
 node = "local"

@@ -13,6 +13,7 @@ dns_port=${MCP_DEV_DNS_PORT:-15353}
 certbroker_port=${MCP_DEV_CERTBROKER_PORT:-19443}
 mcproxy_port=${MCP_DEV_MCPROXY_PORT:-19093}
 agent_port=${MCP_DEV_AGENT_PORT:-19444}
+http_port=${MCP_DEV_HTTP_PORT:-18080}   # mc-proxy's plain-HTTP port: 308 to https:// (80 on a node)
 mcproxy_socket=$run_dir/mcproxy.sock
 root_ca=$state/cert-broker/ca/root.pem
 

@@ -61,7 +61,7 @@ describe("make up's flow (scripts/dev/up.sh)", () => {
     expect(out).toMatch(/route\.added\s+done\s+hello\.svc\.mcp\.metacircular\.net:8443 \(l7\)/);
     expect(out).toMatch(/completed\s+done\s+hello deployed/);
     const checks = out.split("\n").filter((line) => /^ {2}(ok|FAIL) /.test(line));
-    expect(checks).toHaveLength(4);
+    expect(checks).toHaveLength(5);
     expect(checks.every((line) => line.startsWith("  ok "))).toBe(true);
     expect(out).toContain("Stop it with: make down");
   });
@@ -131,11 +131,11 @@ describe("make up's flow (scripts/dev/up.sh)", () => {
     const again = await platform.up();
     expect(again.stdout).toContain("up: mcp-agent already running");
     expect(again.stdout).toContain("deploying hello: no container changes");
-    // Checks 1-3. The fourth (mcp events … | grep -q completed) can fail on a second run: check.sh
+    // Checks 1-4. The fifth (mcp events … | grep -q completed) can fail on a second run: check.sh
     // sets pipefail and grep -q exits at the first match, so mcp's next write gets EPIPE, which the
     // CLI does not handle (see the suite's report); it is checked below without the pipe.
     const checks = again.stdout.split("\n").filter((line) => /^ {2}(ok|FAIL) /.test(line));
-    expect(checks.slice(0, 3).every((line) => line.startsWith("  ok "))).toBe(true);
+    expect(checks.slice(0, 4).every((line) => line.startsWith("  ok "))).toBe(true);
     expect(await platform.mcpOk("events", "--filter", "mcp.deploy.hello.>")).toMatch(
       /mcp\.deploy\.hello\.completed/,
     );

@@ -22,6 +22,8 @@ export interface Ports {
   certbroker: number;
   mcproxy: number;
   agent: number;
+  /** mc-proxy's plain-HTTP port (http_redirect_port). */
+  http: number;
 }
 
 /** lib.sh's defaults: what README.md and docs/ name, so the docs test runs on them. */
@@ -32,6 +34,7 @@ export const DEFAULT_PORTS: Ports = {
   certbroker: 19443,
   mcproxy: 19093,
   agent: 19444,
+  http: 18080,
 };
 
 /** The apps as up.sh starts them: pid file name, readiness URL, command line (relative to the view). */
@@ -136,6 +139,7 @@ export class Platform {
       MCP_DEV_CERTBROKER_PORT: String(this.ports.certbroker),
       MCP_DEV_MCPROXY_PORT: String(this.ports.mcproxy),
       MCP_DEV_AGENT_PORT: String(this.ports.agent),
+      MCP_DEV_HTTP_PORT: String(this.ports.http),
     };
   }
 
@@ -309,8 +313,9 @@ function alive(pid: number): boolean {
 
 async function freePorts(): Promise<Ports> {
   const ports = new Set<number>();
-  while (ports.size < 6) ports.add(await freePort());
-  const [nats, mcns, dns, certbroker, mcproxy, agent] = [...ports] as [
+  while (ports.size < 7) ports.add(await freePort());
+  const [nats, mcns, dns, certbroker, mcproxy, agent, http] = [...ports] as number[] as [
+    number,
     number,
     number,
     number,
@@ -318,5 +323,5 @@ async function freePorts(): Promise<Ports> {
     number,
     number,
   ];
-  return { nats, mcns, dns, certbroker, mcproxy, agent };
+  return { nats, mcns, dns, certbroker, mcproxy, agent, http };
 }
