@@ -52,13 +52,13 @@ afterAll(async () => {
 async function* messages(
   path: string,
   data: Buffer,
-  header: { size?: number; sha256?: string; mode?: number } = {},
+  header: { size?: number; sha256?: string; mode?: number; service?: string } = {},
 ) {
   yield create(PushFileRequestSchema, {
     content: {
       case: "header",
       value: {
-        service: "hello",
+        service: header.service ?? "hello",
         path,
         mode: header.mode ?? 0o600,
         size: BigInt(header.size ?? data.length),
@@ -96,6 +96,19 @@ describe("file transfer", () => {
     expect(header).toMatchObject({ size: 150_000n, sha256, mode: 0o600 });
     expect(parts.length).toBeGreaterThan(1);
     expect(Buffer.concat(parts).equals(data)).toBe(true);
+  });
+
+  it("pushes a service's first file while its directory does not exist yet (the root does, as /srv)", async () => {
+    // The first test made the root; these services have no directory until their first file.
+    for (const [service, path] of [
+      ["fresh", "top.txt"],
+      ["fresher", "nested/deeper/file.txt"],
+    ] as const) {
+      const data = Buffer.from(`${service}\n`);
+      const res = await client.pushFile(messages(path, data, { service }));
+      expect(res.path).toBe(join(dir, "srv", service, path));
+      expect(readFileSync(join(dir, "srv", service, path), "utf8")).toBe(`${service}\n`);
+    }
   });
 
   it("refuses a wrong checksum, a short upload, escaping paths and an oversized file, changing nothing", async () => {

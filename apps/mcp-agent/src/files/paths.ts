@@ -22,15 +22,28 @@ export function servicePath(root: string, service: string, path: string): string
   const base = resolve(root, service);
   const full = resolve(base, path);
   if (!full.startsWith(base + sep)) throw new FilePathError(`path ${path} leaves the service directory`);
-  // A symlink inside the directory must not point outside it: check the deepest existing parent.
-  const realBase = safeRealpath(base) ?? base;
-  let probe = dirname(full);
-  while (probe.startsWith(base) && safeRealpath(probe) === undefined) probe = dirname(probe);
-  const real = safeRealpath(probe);
-  if (real !== undefined && real !== realBase && !real.startsWith(realBase + sep)) {
+  // A symlink inside the directory must not point outside it. Both the directory and the file's
+  // parent may not exist yet (a service's first file): compare them with their deepest existing
+  // ancestors' symlinks resolved.
+  const realBase = resolvedAsFarAsExists(base);
+  const realParent = resolvedAsFarAsExists(dirname(full));
+  if (realParent !== realBase && !realParent.startsWith(realBase + sep)) {
     throw new FilePathError(`path ${path} leaves the service directory through a symlink`);
   }
   return join(base, relative(base, full));
+}
+
+/** `path` with the symlinks of its deepest existing ancestor resolved; the rest does not exist yet. */
+function resolvedAsFarAsExists(path: string): string {
+  let existing = path;
+  let real = safeRealpath(existing);
+  while (real === undefined) {
+    const parent = dirname(existing);
+    if (parent === existing) return path;
+    existing = parent;
+    real = safeRealpath(existing);
+  }
+  return join(real, relative(existing, path));
 }
 
 function safeRealpath(path: string): string | undefined {
