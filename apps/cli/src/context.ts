@@ -54,9 +54,18 @@ export class CliContext {
     return this.found;
   }
 
-  /** A client of one of the platform's APIs (the agent: of --node, else the default node). */
-  client<S extends DescService>(service: S, api: ApiName, node = this.options.node): Client<S> {
-    return connectClient(service, api === "agent" ? this.endpoints.agent(node) : this.endpoints.target(api));
+  /**
+   * A client of one of the platform's APIs (the agent: of --node, else the default node);
+   * `streaming` for client streams (PushFile), which need HTTP/2.
+   */
+  client<S extends DescService>(
+    service: S,
+    api: ApiName,
+    node = this.options.node,
+    options: { streaming?: boolean } = {},
+  ): Client<S> {
+    const target = api === "agent" ? this.endpoints.agent(node) : this.endpoints.target(api);
+    return connectClient(service, target, options);
   }
 
   /** Prints `text` for people, or `json` (pretty, one document) with --json. */

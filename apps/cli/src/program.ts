@@ -1,14 +1,16 @@
 import { Command } from "commander";
+import { registerAdopt } from "./commands/adopt.js";
 import { registerCert } from "./commands/cert.js";
-import { comingSoonHelp } from "./commands/coming-soon.js";
 import { registerDeploy } from "./commands/deploy.js";
 import { registerDns } from "./commands/dns.js";
 import { registerEvents } from "./commands/events.js";
+import { registerFiles } from "./commands/files.js";
 import { registerLifecycle } from "./commands/lifecycle.js";
 import { registerLogin } from "./commands/login.js";
 import { registerRoute } from "./commands/route.js";
 import { registerService } from "./commands/service.js";
 import { registerStatus } from "./commands/status.js";
+import { registerSync } from "./commands/sync.js";
 import { registerToken } from "./commands/token.js";
 import { registerVersion } from "./commands/version.js";
 import { cliVersion } from "./version.js";
@@ -29,19 +31,21 @@ export function createProgram(): Command {
     // Errors are printed by run() as `mcp: <message>` with exit code 2; commander only throws.
     .exitOverride()
     .configureOutput({ outputError: () => {} })
-    .showSuggestionAfterError(true)
-    .addHelpText("after", comingSoonHelp());
+    .showSuggestionAfterError(true);
 
   // Commands are created with program.command() so they inherit the settings above.
+  registerAdopt(program);
   registerCert(program);
   registerDeploy(program);
   registerDns(program);
   registerEvents(program);
+  registerFiles(program);
   registerLifecycle(program);
   registerLogin(program);
   registerRoute(program);
   registerService(program);
   registerStatus(program);
+  registerSync(program);
   registerToken(program);
   registerVersion(program);
   return program;

@@ -2,7 +2,6 @@ import { ConnectError } from "@connectrpc/connect";
 import { ConfigError } from "@mcp/mcdsl/config";
 import { CommanderError } from "commander";
 import { describeConnectError } from "./clients/connect.js";
-import { isComingSoon } from "./commands/coming-soon.js";
 import { CliError } from "./errors.js";
 import { createProgram } from "./program.js";
 
@@ -21,12 +20,7 @@ function report(error: unknown): number {
     if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return 0;
     // No command given: commander has printed the help to stderr.
     if (error.code === "commander.help") return 2;
-    const unknown = /unknown command '([^']+)'/.exec(error.message)?.[1];
-    const message =
-      unknown !== undefined && isComingSoon(unknown)
-        ? `'${unknown}' is coming soon but not available yet (see mcp --help)`
-        : error.message.replace(/^error: /, "").replace(/\n/g, " ");
-    printError(message);
+    printError(error.message.replace(/^error: /, "").replace(/\n/g, " "));
     return 2;
   }
   if (error instanceof ConnectError) {

@@ -3,7 +3,6 @@ import { once } from "node:events";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { COMING_SOON } from "../src/commands/coming-soon.js";
 import { MAIN, runMcp, tempHome } from "./run-mcp.js";
 
 const mode = (path: string) => statSync(path).mode & 0o777;
@@ -126,19 +125,23 @@ describe("errors", () => {
     expect((await runMcp(["--bogus", "version"], { env })).stderr).toBe("mcp: unknown option '--bogus'\n");
   });
 
-  it("a planned command says it is coming soon, and help lists every planned one", async () => {
+  it("help lists every command, sync, adopt, push and pull included; an unknown one is a usage error", async () => {
     const { env } = tempHome();
-    const adopt = await runMcp(["adopt", "hello"], { env });
-    expect(adopt).toMatchObject({
-      code: 2,
-      stderr: "mcp: 'adopt' is coming soon but not available yet (see mcp --help)\n",
-    });
     const help = await runMcp(["--help"], { env });
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/Commands:\n\s+cert .*\n[\s\S]*\n\s+version /);
-    const soon = help.stdout.slice(help.stdout.indexOf("Coming soon"));
-    for (const [usage] of COMING_SOON) expect(soon).toContain(`\n  ${usage}`);
-    expect(soon).not.toMatch(/\n {2}dns\b/);
+    expect(help.stdout).toMatch(/Commands:\n\s+adopt .*\n[\s\S]*\n\s+version /);
+    for (const usage of [
+      "sync",
+      "adopt <service> [containers...]",
+      "push [options] <service> <file> [path]",
+      "pull [options] <service> <path> [file]",
+    ]) {
+      expect(help.stdout).toContain(`\n  ${usage}`);
+    }
+    expect(help.stdout).not.toContain("Coming soon");
+    const unknown = await runMcp(["adoptt", "hello"], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^mcp: unknown command 'adoptt'.*adopt/);
   });
 
   it("no command prints the help on stderr and exits 2", async () => {

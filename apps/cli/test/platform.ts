@@ -107,6 +107,8 @@ export interface AgentOptions {
   mcns?: RunningApp;
   /** The podman network (default: the agent's mcpnet). */
   network?: string;
+  /** Largest file PushFile takes (the agent's [files] max_bytes). */
+  maxFileBytes?: number;
 }
 
 /** The agent, with podman (CONTAINERS_CONF comes from the environment, as in the agent's tests). */
@@ -115,7 +117,9 @@ export function startAgent(options: AgentOptions = {}): Promise<RunningApp> {
     writeFileSync(join(dir, "peer.token"), ADMIN.token, { mode: 0o600 });
     return (
       `[database]\npath = "${dir}/registry.db"\n[node]\nname = "test-node"\n` +
-      `[ports]\nmin = 20000\nmax = 29999\n[podman]\nstop_timeout = 1\n` +
+      `[ports]\nmin = 20000\nmax = 29999\n[files]\nroot = "${dir}/srv"\n` +
+      (options.maxFileBytes ? `max_bytes = ${options.maxFileBytes}\n` : "") +
+      `[podman]\nstop_timeout = 1\n` +
       (options.network ? `network = "${options.network}"\n` : "") +
       (options.natsUrl ? `[events]\nservers = ["${options.natsUrl}"]\n` : "") +
       (options.mcns ? `[mcns]\nurl = "${options.mcns.url}"\ntoken_file = "${dir}/peer.token"\n` : "")

@@ -8,10 +8,15 @@ import type { Target } from "./endpoints.js";
 
 /**
  * A Connect client for one API: the Connect protocol over HTTP/1.1 (unary and server streams,
- * through any proxy), TLS trusting `ca_file` for https addresses, the bearer token when there is
- * one, and errors that name the API when it cannot be reached.
+ * through any proxy; HTTP/2 with `streaming`, as client streams need it), TLS trusting `ca_file`
+ * for https addresses, the bearer token when there is one, and errors that name the API when it
+ * cannot be reached.
  */
-export function connectClient<S extends DescService>(service: S, target: Target): Client<S> {
+export function connectClient<S extends DescService>(
+  service: S,
+  target: Target,
+  options: { streaming?: boolean } = {},
+): Client<S> {
   const interceptors: Interceptor[] = [unreachableNamesTarget(target)];
   if (target.token) interceptors.push(bearerTokenInterceptor(target.token));
   const https = target.address.startsWith("https:");
@@ -19,7 +24,7 @@ export function connectClient<S extends DescService>(service: S, target: Target)
     service,
     createConnectTransport({
       baseUrl: target.address,
-      httpVersion: "1.1",
+      httpVersion: options.streaming ? "2" : "1.1",
       interceptors,
       nodeOptions: https && target.caFile ? { ca: readCa(target.caFile) } : undefined,
     }),
