@@ -1,6 +1,6 @@
 // mcp.agent.v1.AgentService over the registry and the runtime: protobuf types stay in api/.
-// The saga's RPCs (Deploy, Plan, Stop/Start/RestartService) go through saga/operations.ts; the
-// file-transfer, sync, adopt and watch RPCs answer Unimplemented for now.
+// The saga's RPCs (Deploy, Plan, Stop/Start/RestartService) go through saga/operations.ts, Sync
+// and Adopt through saga/sync.ts and saga/adopt.ts; file transfers are api/files.ts.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
