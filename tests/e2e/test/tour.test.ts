@@ -131,11 +131,11 @@ describe("make up's flow (scripts/dev/up.sh)", () => {
     const again = await platform.up();
     expect(again.stdout).toContain("up: mcp-agent already running");
     expect(again.stdout).toContain("deploying hello: no container changes");
-    // Checks 1-4. The fifth (mcp events … | grep -q completed) can fail on a second run: check.sh
-    // sets pipefail and grep -q exits at the first match, so mcp's next write gets EPIPE, which the
-    // CLI does not handle (see the suite's report); it is checked below without the pipe.
+    // All five again. The last one pipes `mcp events` into `grep -q` under pipefail: grep exits at
+    // the first match and mcp's next write gets EPIPE, which mcp treats as the end of its output.
     const checks = again.stdout.split("\n").filter((line) => /^ {2}(ok|FAIL) /.test(line));
-    expect(checks.slice(0, 4).every((line) => line.startsWith("  ok "))).toBe(true);
+    expect(checks).toHaveLength(5);
+    expect(checks.every((line) => line.startsWith("  ok ")), again.stdout).toBe(true);
     expect(await platform.mcpOk("events", "--filter", "mcp.deploy.hello.>")).toMatch(
       /mcp\.deploy\.hello\.completed/,
     );
