@@ -135,7 +135,10 @@ describe("make up's flow (scripts/dev/up.sh)", () => {
     // the first match and mcp's next write gets EPIPE, which mcp treats as the end of its output.
     const checks = again.stdout.split("\n").filter((line) => /^ {2}(ok|FAIL) /.test(line));
     expect(checks).toHaveLength(5);
-    expect(checks.every((line) => line.startsWith("  ok ")), again.stdout).toBe(true);
+    expect(
+      checks.every((line) => line.startsWith("  ok ")),
+      again.stdout,
+    ).toBe(true);
     expect(await platform.mcpOk("events", "--filter", "mcp.deploy.hello.>")).toMatch(
       /mcp\.deploy\.hello\.completed/,
     );
