@@ -102,6 +102,9 @@ servers = ["nats://127.0.0.1:$nats_port"]
 # Leased host ports stay clear of the platform's own ports above.
 min = 20000
 max = 29999
+[files]
+# mcp push / pull: each service's directory (/srv/<service> on a node).
+root = "$state/srv"
 TOML
 
   cat >"$state/endpoints.json" <<JSON
