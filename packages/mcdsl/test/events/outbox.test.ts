@@ -74,6 +74,26 @@ describe("EventOutbox", () => {
     db.close();
   });
 
+  it("publishes a large batch (several publishes in flight at once) in the order recorded, each once", async () => {
+    const bus = await nats.bus();
+    await bus.ensureStream();
+    const db = database().open();
+    const outbox = new EventOutbox(db, { bus, logger, waitMs: 10_000 });
+    const names = Array.from({ length: 500 }, (_, i) => `n${i}`);
+    // One change with many events, as a zone import makes.
+    db.transaction(() => {
+      for (const name of names) outbox.record("mcp.thing.added", { name });
+    })();
+    await outbox.flush();
+    expect(outbox.pending).toBe(0);
+    const events = await stored(bus);
+    expect(events.map((e) => e.data.name)).toEqual(names);
+    // In the stream's order, the ids (ULIDs, monotonic as recorded) ascend too.
+    expect(events.map((e) => e.id)).toEqual([...events.map((e) => e.id)].sort());
+    await outbox.close();
+    db.close();
+  });
+
   it("keeps events through a NATS outage without holding the caller, then publishes each once, in order", async () => {
     const bus = await nats.bus();
     await bus.ensureStream();
@@ -81,6 +101,8 @@ describe("EventOutbox", () => {
     // A retry far off: only the reconnection can send the events in time.
     const outbox = new EventOutbox(db, { bus, logger, retryMs: 60_000, waitMs: 500 });
     await nats.server().down();
+    // The client learns of the loss from its socket, a moment after the server is gone.
+    await expect.poll(() => bus.connected).toBe(false);
     const startedAt = Date.now();
     for (const name of ["c1", "c2", "c3"]) {
       outbox.record("mcp.thing.added", { name });
