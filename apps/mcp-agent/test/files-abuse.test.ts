@@ -2,7 +2,7 @@
 // directory) would use them: odd paths, symlinks, special files, lying headers, races. After each
 // case the agent must still answer a normal push and pull, no temporary `*.push-*` file may be
 // left anywhere, and nothing outside the service directory may have changed.
-// Cases that show a bug are `it.fails` with a "BUG:" comment, so the suite stays green until fixed.
+// Cases that found a bug say so ("Was a bug"): each failed before its fix in files/.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import {
@@ -206,27 +206,27 @@ describe("paths", () => {
     }
   });
 
-  // BUG: the trailing slash is dropped (resolve() in files/paths.ts:23), so "conf/" writes a FILE
+  // Was a bug, now fixed: the trailing slash is dropped (resolve() in files/paths.ts:23), so "conf/" writes a FILE
   // named conf: the operator asked for a directory. Refuse a path ending in "/".
-  it.fails("refuses a path with a trailing slash (it names a directory)", async () => {
+  it("refuses a path with a trailing slash (it names a directory)", async () => {
     expect(await push("conf/", Buffer.from("x"))).toMatchObject({ code: Code.InvalidArgument });
     expect(existsSync(hello("conf"))).toBe(false);
   });
 
-  // BUG: the temporary file is `${target}.push-<pid>-<ms>` (files/transfer.ts:47), ~20 bytes longer
+  // Was a bug, now fixed: the temporary file is `${target}.push-<pid>-<ms>` (files/transfer.ts:47), ~20 bytes longer
   // than the name, so a valid name of 236..255 bytes fails (ENAMETOOLONG, seen as Internal "internal
   // error"). Fix: a short temporary name in the same directory, e.g. `.push-${randomBytes(6).hex}`.
-  it.fails("pushes a file whose name is 255 bytes long (the filesystem's limit)", async () => {
+  it("pushes a file whose name is 255 bytes long (the filesystem's limit)", async () => {
     const name = "n".repeat(255);
     expect(await push(name, Buffer.from("x"))).toMatchObject({ path: hello(name) });
   });
 
-  // BUG: a name over 255 bytes, a 4 KiB path, a directory in the way, a regular file as a parent:
+  // Was a bug, now fixed: a name over 255 bytes, a 4 KiB path, a directory in the way, a regular file as a parent:
   // the errno errors (ENAMETOOLONG, EISDIR, EEXIST/ENOTDIR) reach Connect unmapped, which answers
   // Internal "internal error" and the operator cannot tell what is wrong: toConnect
   // (api/files.ts:93) maps only its own errors. Fix: map those codes to InvalidArgument naming the
   // path ("adir is a directory", "plain is not a directory", "name too long").
-  it.fails("names what is wrong when the path cannot be a file: too long, a directory, under a file", async () => {
+  it("names what is wrong when the path cannot be a file: too long, a directory, under a file", async () => {
     mkdirSync(hello("adir", "inner"), { recursive: true });
     writeFileSync(hello("plain"), "plain\n");
     const deep = `${"d".repeat(200)}/`.repeat(21); // 4221 bytes: over PATH_MAX
@@ -253,11 +253,11 @@ describe("paths", () => {
 });
 
 describe("symlinks", () => {
-  // BUG: servicePath (files/paths.ts:28-32) checks only the parent's real path, and pull's stat and
+  // Was a bug, now fixed: servicePath (files/paths.ts:28-32) checks only the parent's real path, and pull's stat and
   // read follow the last component (files/transfer.ts:97,103,108): a container that owns the directory
   // can `ln -s /etc/shadow leak` and the agent (root) hands the file out. Fix: open with O_NOFOLLOW
   // (or realpath the full path, not only its parent, and compare with the base).
-  it.fails("does not pull through a last-component symlink that leads outside", async () => {
+  it("does not pull through a last-component symlink that leads outside", async () => {
     symlinkSync(join(outside, "secret"), hello("leak"));
     const got = await pull("leak");
     expect(got).toBeInstanceOf(ConnectError);
@@ -281,7 +281,8 @@ describe("symlinks", () => {
     mkdirSync(join(srv, "other"), { recursive: true });
     writeFileSync(join(srv, "other", "theirs"), "theirs\n");
     symlinkSync(join(srv, "other"), hello("to-other"));
-    expect(await pull("dangle")).toMatchObject({ code: Code.NotFound });
+    // A final symlink is never followed (one leading outside would leak the file): the pull names it.
+    expect(await pull("dangle")).toMatchObject({ code: Code.InvalidArgument, message: /symbolic link/ });
     expect(await pull("zero", "hello", 3000)).toMatchObject({ code: Code.InvalidArgument });
     expect(await pull("to-other/theirs")).toMatchObject({ code: Code.InvalidArgument, message: /symlink/ });
     expect(await push("to-other/theirs", Buffer.from("x"))).toMatchObject({ code: Code.InvalidArgument });
@@ -298,12 +299,12 @@ describe("symlinks", () => {
     expect(await pull("real/f", "linked")).toMatchObject({ data: Buffer.from("via alias\n") });
   });
 
-  // BUG (race): the symlink check (files/paths.ts:28-32) runs before mkdir/open/rename
+  // Was a bug (race), now fixed: the symlink check (files/paths.ts:28-32) runs before mkdir/open/rename
   // (files/transfer.ts:46-78), which resolve the path again. A container swapping a directory for a
   // symlink in between gets the operator's file (or its temporary file) written outside the service
   // directory. Fix: open the temporary file, then check realpath(`/proc/self/fd/<fd>`) is under the
   // base before writing; rename with the directory checked again (or via a dir fd) afterwards.
-  it.fails("writes nothing outside while a container swaps a directory for a symlink to outside", async () => {
+  it("writes nothing outside while a container swaps a directory for a symlink to outside", async () => {
     const base = hello();
     mkdirSync(join(base, "swap.a"));
     symlinkSync(outside, join(base, "swap.b"));
@@ -334,11 +335,11 @@ describe("special files", () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
-  // BUG (race): describeFile stats the path, then opens it again to hash it, and readChunks opens it
+  // Was a bug (race), now fixed: describeFile stats the path, then opens it again to hash it, and readChunks opens it
   // a third time (files/transfer.ts:97,103,108); a FIFO swapped in between blocks a libuv thread in
   // open() forever (4 such pulls freeze every fs call of the agent). Fix: open once with
   // O_RDONLY|O_NOFOLLOW|O_NONBLOCK, fstat that fd (regular file?), hash and stream from it.
-  it.fails("answers every pull while a container swaps a file for a FIFO", async () => {
+  it("answers every pull while a container swaps a file for a FIFO", async () => {
     const base = hello();
     writeFileSync(join(base, "f.a"), "file\n");
     execFileSync("mkfifo", [join(base, "f.b")]);
@@ -368,11 +369,11 @@ describe("special files", () => {
     expect(hung).toBe(0);
   });
 
-  // BUG: the header's size and SHA-256 come from one read of the file and the bytes from a second,
+  // Was a bug, now fixed: the header's size and SHA-256 come from one read of the file and the bytes from a second,
   // unbounded one (files/transfer.ts:103,108), so a file that grows during a pull (a log) is sent
   // with more bytes than its header says and `mcp pull` always refuses it. Fix: read from the fd
   // that was hashed, at most `size` bytes (createReadStream({ fd, start: 0, end: size - 1 })).
-  it.fails("streams exactly what the header describes while the file is appended to", async () => {
+  it("streams exactly what the header describes while the file is appended to", async () => {
     const first = randomBytes(1024 * 1024);
     writeFileSync(hello("growing.log"), first);
     let header: { size: bigint; sha256: string } | undefined;
@@ -443,11 +444,11 @@ describe("headers", () => {
     expect(statSync(hello("mode0")).mode & 0o7777).toBe(0o644);
   });
 
-  // BUG: the mode is only open()'s creation mode (files/transfer.ts:48): the agent's umask (022)
+  // Was a bug, now fixed: the mode is only open()'s creation mode (files/transfer.ts:48): the agent's umask (022)
   // takes group/other write away (0660 lands as 0640), and setuid/setgid/sticky bits pass through
   // (0o4755 makes a setuid file, as root). Fix: refuse mode > 0o777 (InvalidArgument), and
   // `await file.chmod(mode)` after open so the umask does not apply.
-  it.fails("lands exactly the permission bits asked for, and refuses setuid/sticky bits", async () => {
+  it("lands exactly the permission bits asked for, and refuses setuid/sticky bits", async () => {
     await push("shared", Buffer.from("x"), { mode: 0o660 });
     expect(statSync(hello("shared")).mode & 0o7777).toBe(0o660);
     for (const mode of [0o4755, 0o1777, 0o2755]) {
@@ -474,10 +475,10 @@ describe("service names", () => {
 });
 
 describe("concurrency", () => {
-  // BUG: the temporary name is `${target}.push-${pid}-${Date.now()}` (files/transfer.ts:47): two
+  // Was a bug, now fixed: the temporary name is `${target}.push-${pid}-${Date.now()}` (files/transfer.ts:47): two
   // pushes of one path in the same millisecond collide, and the second fails with EEXIST from
   // open(.., "wx") (Internal "internal error"). Fix: a random suffix (randomBytes(6)).
-  it.fails("two pushes of one path at once both succeed and the file is one of them, whole", async () => {
+  it("two pushes of one path at once both succeed and the file is one of them, whole", async () => {
     for (let round = 0; round < 10; round++) {
       const a = randomBytes(150_000);
       const b = randomBytes(150_000);
@@ -512,10 +513,10 @@ describe("concurrency", () => {
       await new Promise(() => {}); // never sends the rest
     })();
     const result = pushRaw(stream, abort.signal);
-    await until(() => readdirSync(hello()).some((f) => f.startsWith("cut.bin.push-")));
+    await until(() => readdirSync(hello()).some((f) => f.startsWith(".push-")));
     abort.abort();
     expect(await result).toMatchObject({ code: Code.Canceled });
-    await until(() => !readdirSync(hello()).some((f) => f.startsWith("cut.bin.push-")));
+    await until(() => !readdirSync(hello()).some((f) => f.startsWith(".push-")));
     expect(readFileSync(hello("cut.bin")).equals(old)).toBe(true);
   });
 });

@@ -8,8 +8,8 @@ import type {
   PushFileRequest,
   PushFileResponse,
 } from "@mcp/proto/mcp/agent/v1/service_pb.js";
-import { FilePathError, servicePath } from "../files/paths.js";
-import { describeFile, readChunks, TransferError, writeFileFromChunks } from "../files/transfer.js";
+import { FilePathError, serviceDirectory, servicePath } from "../files/paths.js";
+import { openForPull, TransferError, writeFileFromChunks } from "../files/transfer.js";
 
 export interface FilesConfig {
   root: string;
@@ -41,6 +41,7 @@ export async function pushFile(
   }
   try {
     const pushed = await writeFileFromChunks(
+      serviceDirectory(config.root, header.service),
       target,
       { path: header.path, mode: header.mode, size: Number(header.size), sha256: header.sha256 || undefined },
       chunks(),
@@ -54,8 +55,14 @@ export async function pushFile(
 
 export async function* pullFile(config: FilesConfig, req: PullFileRequest): AsyncGenerator<PullFileResponse> {
   const path = resolve(config, req.service, req.path);
+  let source: Awaited<ReturnType<typeof openForPull>>;
   try {
-    const info = await describeFile(path, req.path);
+    source = await openForPull(serviceDirectory(config.root, req.service), path, req.path);
+  } catch (err) {
+    throw toConnect(err);
+  }
+  try {
+    const { info } = source;
     yield {
       $typeName: "mcp.agent.v1.PullFileResponse",
       content: {
@@ -71,11 +78,13 @@ export async function* pullFile(config: FilesConfig, req: PullFileRequest): Asyn
         },
       },
     };
-    for await (const chunk of readChunks(path)) {
+    for await (const chunk of source.chunks()) {
       yield { $typeName: "mcp.agent.v1.PullFileResponse", content: { case: "chunk", value: chunk } };
     }
   } catch (err) {
     throw toConnect(err);
+  } finally {
+    await source.close().catch(() => undefined);
   }
 }
 

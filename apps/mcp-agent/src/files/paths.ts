@@ -13,13 +13,20 @@ export class FilePathError extends Error {
   }
 }
 
+/** The service's directory: `<root>/<service>`. */
+export function serviceDirectory(root: string, service: string): string {
+  return resolve(root, service);
+}
+
 /** The absolute path of `path` under the service's directory; FilePathError if it would leave it. */
 export function servicePath(root: string, service: string, path: string): string {
   if (!path || path.includes("\0"))
     throw new FilePathError(`path ${JSON.stringify(path)} is empty or has a NUL byte`);
+  if (/[\\/]$/.test(path))
+    throw new FilePathError(`path ${path} ends with a slash: name the file, not a directory`);
   if (isAbsolute(path)) throw new FilePathError(`path ${path} must be relative to the service directory`);
   if (path.split(/[\\/]/).includes("..")) throw new FilePathError(`path ${path} must not contain ".."`);
-  const base = resolve(root, service);
+  const base = serviceDirectory(root, service);
   const full = resolve(base, path);
   if (!full.startsWith(base + sep)) throw new FilePathError(`path ${path} leaves the service directory`);
   // A symlink inside the directory must not point outside it. Both the directory and the file's
