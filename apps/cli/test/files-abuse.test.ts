@@ -1,7 +1,7 @@
 // `mcp push` / `mcp pull` used carelessly: pulling onto a directory or into a folder that does not
 // exist, to a closed stdout or a reader that stops early, odd --mode values and a target path
 // ending in "/". Each must end with a clear message (no stack trace) and leave no temporary file.
-// Cases that show a bug are `it.fails` with a "BUG:" comment, so the suite stays green until fixed.
+// Cases that found a bug say so ("Was a bug"): each failed before its fix in commands/files.ts.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -50,11 +50,11 @@ async function seed(service: string, name: string, data: Buffer | string): Promi
 }
 
 describe("mcp pull, carelessly", () => {
-  // BUG: `mcp pull svc a.txt somedir` says "somedir exists: give --force" (commands/files.ts:81),
+  // Was a bug, now fixed: `mcp pull svc a.txt somedir` says "somedir exists: give --force" (commands/files.ts:81),
   // and with --force dies in renameSync (EISDIR) with a stack trace (commands/files.ts:167). Fix:
   // when `out` is a directory, write join(out, basename(path)) as cp does (or refuse up front with
   // CliError "<out> is a directory"). Either passes here.
-  it.fails("pulls onto an existing directory into it (as cp), or refuses naming the directory", async () => {
+  it("pulls onto an existing directory into it (as cp), or refuses naming the directory", async () => {
     const { env, work } = operator();
     await seed("web", "a.txt", "node a\n");
     mkdirSync(join(work, "into"));
@@ -67,12 +67,12 @@ describe("mcp pull, carelessly", () => {
     }
   });
 
-  // BUG: a folder that does not exist: open() of the temporary file throws ENOENT
+  // Was a bug, now fixed: a folder that does not exist: open() of the temporary file throws ENOENT
   // (commands/files.ts:140) and the CLI prints a stack trace, after ~6 s: the PullFile call was
   // started before (commands/files.ts:85) and its unread stream keeps the process alive. Fix: open
   // the temporary file before calling the agent (or abort the call on error), and turn the
   // ENOENT into CliError "<dirname>: no such directory".
-  it.fails("names a missing local folder at once, without a stack trace", async () => {
+  it("names a missing local folder at once, without a stack trace", async () => {
     const { env, work } = operator();
     await seed("web", "c.txt", "node c\n");
     const result = await runShell(
@@ -133,10 +133,10 @@ describe("mcp push, carelessly", () => {
     }
   });
 
-  // BUG: `--mode 000` sends mode 0, which the protocol reads as "the default 0644"
+  // Was a bug, now fixed: `--mode 000` sends mode 0, which the protocol reads as "the default 0644"
   // (service.proto FileHeader.mode), and the CLI still prints "mode 0" (commands/files.ts:51).
   // Fix: refuse --mode 0 in parseMode (UsageError), or have PushFileResponse return the mode set.
-  it.fails("does not report mode 0 while the node has 0644", async () => {
+  it("does not report mode 0 while the node has 0644", async () => {
     const { env, work } = operator();
     writeFileSync(join(work, "h"), "x");
     const result = await runMcp(["push", "--mode", "000", "web", "h"], { env, cwd: work });
@@ -147,10 +147,10 @@ describe("mcp push, carelessly", () => {
     }
   });
 
-  // BUG: `mcp push svc app.key conf/` sends "conf/" as the path; the agent drops the slash
+  // Was a bug, now fixed: `mcp push svc app.key conf/` sends "conf/" as the path; the agent drops the slash
   // (files/paths.ts:23) and writes a FILE named conf. Fix (CLI, commands/files.ts:41): a path
   // ending in "/" means a directory: target = path + basename(file).
-  it.fails("pushes into a directory when the target path ends with /", async () => {
+  it("pushes into a directory when the target path ends with /", async () => {
     const { env, work } = operator();
     writeFileSync(join(work, "app.key"), "key\n");
     const result = await runMcp(["push", "web", "app.key", "conf/"], { env, cwd: work });

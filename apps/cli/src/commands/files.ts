@@ -4,7 +4,7 @@
 // at the far end of each transfer, so a file changed or cut on the way is refused, not kept.
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, renameSync, rmSync, statSync } from "node:fs";
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import {
@@ -38,7 +38,9 @@ export function registerFiles(program: Command): void {
         const context = contextOf(command);
         const local = localFile(file);
         const mode = options.mode === undefined ? local.mode : parseMode(options.mode);
-        const target = path ?? basename(file);
+        // A path ending in "/" names a directory: the file keeps its name in it.
+        const target =
+          path === undefined ? basename(file) : path.endsWith("/") ? `${path}${basename(file)}` : path;
         const sha256 = await hashFile(file);
         const agent = context.client(AgentService, "agent", undefined, { streaming: true });
         const pushed = await agent.pushFile(
@@ -76,13 +78,17 @@ export function registerFiles(program: Command): void {
         command: Command,
       ) => {
         const context = contextOf(command);
-        const out = file ?? basename(path);
+        let out = file ?? basename(path);
         const toStdout = out === "-";
+        // Onto a directory: into it, under the file's name (as cp does).
+        if (!toStdout && isDirectory(out)) out = join(out, basename(path));
         if (!toStdout && existsSync(out) && !options.force) {
           throw new CliError(`${out} exists: give --force to replace it, or another file name`);
         }
+        // The local side first: a folder that is missing or not writable is named before any call.
+        const sink = toStdout ? undefined : await openSink(out);
         const agent = context.client(AgentService, "agent");
-        const pulled = await receive(agent.pullFile({ service, path }), toStdout ? undefined : out);
+        const pulled = await receive(agent.pullFile({ service, path }), sink);
         if (toStdout) return;
         context.print(
           `pulled ${service}:${path} to ${out} (${pulled.size} bytes, mode ${pulled.mode.toString(8)}, sha256 ${pulled.sha256})`,
@@ -90,6 +96,33 @@ export function registerFiles(program: Command): void {
         );
       },
     );
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Where a pull lands: a temporary file beside `file`, renamed over it once the bytes check out. */
+interface Sink {
+  file: string;
+  temp: string;
+  handle: FileHandle;
+}
+
+async function openSink(file: string): Promise<Sink> {
+  const temp = join(dirname(file), `.${basename(file)}.mcp-pull-${process.pid}`);
+  try {
+    return { file, temp, handle: await open(temp, "wx", 0o600) };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") throw new CliError(`${dirname(file)}: no such directory`);
+    if (code === "EACCES") throw new CliError(`${dirname(file)}: cannot write there (permission denied)`);
+    throw new CliError(`${file}: ${(error as Error).message}`);
+  }
 }
 
 function localFile(file: string): { size: number; mode: number } {
@@ -108,6 +141,11 @@ function parseMode(text: string): number {
     throw new UsageError(`--mode ${text}: expected octal permission bits such as 600 or 0644`);
   const mode = Number.parseInt(text.replace(/^0?o?/, ""), 8);
   if (mode > 0o777) throw new UsageError(`--mode ${text}: only permission bits (up to 777) can be set`);
+  if (mode === 0) {
+    throw new UsageError(
+      `--mode ${text}: 0 means the node's default (644); give the bits you want, e.g. 600`,
+    );
+  }
   return mode;
 }
 
@@ -132,12 +170,10 @@ interface Pulled {
 }
 
 /**
- * Writes the pulled bytes to `file` (through a temporary file renamed once the size and SHA-256
- * match, so a cut transfer leaves nothing half-written), or to stdout.
+ * Writes the pulled bytes to the sink (renamed over its file once the size and SHA-256 match, so a
+ * cut transfer leaves nothing half-written), or to stdout.
  */
-async function receive(stream: AsyncIterable<PullFileResponse>, file: string | undefined): Promise<Pulled> {
-  const temp = file ? join(dirname(file), `.${basename(file)}.mcp-pull-${process.pid}`) : undefined;
-  const handle = temp ? await open(temp, "wx", 0o600) : undefined;
+async function receive(stream: AsyncIterable<PullFileResponse>, sink: Sink | undefined): Promise<Pulled> {
   const hash = createHash("sha256");
   let header: { size: number; mode: number; sha256: string } | undefined;
   let received = 0;
@@ -150,7 +186,7 @@ async function receive(stream: AsyncIterable<PullFileResponse>, file: string | u
         const chunk = message.content.value;
         hash.update(chunk);
         received += chunk.length;
-        if (handle) await handle.write(chunk);
+        if (sink) await sink.handle.write(chunk);
         else if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once("drain", r));
       }
     }
@@ -161,15 +197,17 @@ async function receive(stream: AsyncIterable<PullFileResponse>, file: string | u
         `the file changed or was cut on the way: ${received} of ${header.size} bytes, sha256 ${sha256} (the node has ${header.sha256}); nothing was written`,
       );
     }
-    if (handle && temp && file) {
-      await handle.chmod(header.mode & 0o777);
-      await handle.close();
-      renameSync(temp, file);
+    if (sink) {
+      await sink.handle.chmod(header.mode & 0o777);
+      await sink.handle.close();
+      renameSync(sink.temp, sink.file);
     }
     return { ...header, sha256 };
   } catch (error) {
-    await handle?.close().catch(() => {});
-    if (temp) rmSync(temp, { force: true });
+    if (sink) {
+      await sink.handle.close().catch(() => {});
+      rmSync(sink.temp, { force: true });
+    }
     throw error;
   }
 }
