@@ -7,8 +7,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cliConfig, type RunningApp, startAgent } from "./platform.js";
-import { MAIN, type Result, runMcp, tempHome } from "./run-mcp.js";
+import { operatorAt, type RunningApp, startAgent } from "./platform.js";
+import { MAIN, type Result, runMcp } from "./run-mcp.js";
 
 let agent: RunningApp;
 
@@ -16,15 +16,7 @@ beforeAll(async () => {
   agent = await startAgent({ maxFileBytes: 4 * 1024 * 1024 });
 });
 
-/** An operator home whose config points at the agent, and a work folder in it. */
-function operator(): { env: NodeJS.ProcessEnv; work: string } {
-  const { home, env } = tempHome();
-  cliConfig(home, { agent });
-  const work = join(home, "work");
-  mkdirSync(work);
-  return { env, work };
-}
-
+const operator = () => operatorAt(agent);
 const onNode = (...parts: string[]) => join(agent.dir, "srv", ...parts);
 
 /** `mcp` through sh, so its stdout can be closed (`>&-`) or cut short (`| head -c 1`). */

@@ -2,11 +2,11 @@
 // directory under the agent's [files] root, byte for byte, with their mode; bad paths, missing
 // files and oversized pushes are refused with the agent's reason and change nothing.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cliConfig, type RunningApp, startAgent } from "./platform.js";
-import { runMcp, tempHome } from "./run-mcp.js";
+import { operatorAt, type RunningApp, startAgent } from "./platform.js";
+import { runMcp } from "./run-mcp.js";
 
 let agent: RunningApp;
 const MAX = 512 * 1024;
@@ -15,15 +15,7 @@ beforeAll(async () => {
   agent = await startAgent({ maxFileBytes: MAX });
 });
 
-/** An operator home whose config points at the agent, and a work folder in it. */
-function operator(): { env: NodeJS.ProcessEnv; work: string } {
-  const { home, env } = tempHome();
-  cliConfig(home, { agent });
-  const work = join(home, "work");
-  mkdirSync(work);
-  return { env, work };
-}
-
+const operator = () => operatorAt(agent);
 const onNode = (...parts: string[]) => join(agent.dir, "srv", ...parts);
 const mode = (path: string) => statSync(path).mode & 0o777;
 

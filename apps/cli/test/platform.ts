@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { appendTokenEntry, mintToken } from "@mcp/mcdsl/auth";
 import { type AppProcess, freePort, startApp } from "@mcp/mcdsl/testing";
 import { afterAll } from "vitest";
+import { tempHome } from "./run-mcp.js";
 
 const APPS = new URL("../../", import.meta.url).pathname;
 export const ZONE = "svc.mcp.test";
@@ -146,4 +147,20 @@ export function cliConfig(
   const file = join(dir, "mcp.toml");
   writeFileSync(file, `${extra}\n${tables}`);
   return file;
+}
+
+/**
+ * An operator's home (removed after the test) whose config points at `agent`, a work folder in
+ * it, and where the agent keeps a service's files (`[files] root` is `<agent dir>/srv`).
+ */
+export function operatorAt(agent: RunningApp): {
+  env: NodeJS.ProcessEnv;
+  work: string;
+  onNode: (...parts: string[]) => string;
+} {
+  const { home, env } = tempHome();
+  cliConfig(home, { agent });
+  const work = join(home, "work");
+  mkdirSync(work);
+  return { env, work, onNode: (...parts) => join(agent.dir, "srv", ...parts) };
 }

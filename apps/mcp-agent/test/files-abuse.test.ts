@@ -12,7 +12,6 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -21,53 +20,27 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import { appendTokenEntry, bearerTokenInterceptor, mintToken } from "@mcp/mcdsl/auth";
-import { type AppProcess, freePort, startApp } from "@mcp/mcdsl/testing";
-import {
-  AgentService,
-  type PushFileRequest,
-  PushFileRequestSchema,
-} from "@mcp/proto/mcp/agent/v1/service_pb.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { AppProcess } from "@mcp/mcdsl/testing";
+import { type PushFileRequest, PushFileRequestSchema } from "@mcp/proto/mcp/agent/v1/service_pb.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { AGENT_MAIN } from "./helpers/platform.js";
+import { type FilesAgent, startFilesAgent } from "./helpers/files-agent.js";
 
 const MAX = 200_000;
 let dir: string;
 let srv: string;
 let outside: string;
 let agent: AppProcess;
-let client: ReturnType<typeof createClient<typeof AgentService>>;
+let client: FilesAgent["client"];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "mcp-agent-files-abuse-"));
-  srv = join(dir, "srv");
+  ({ dir, srv, agent, client } = await startFilesAgent("files-abuse", MAX));
   outside = join(dir, "outside");
   mkdirSync(join(srv, "hello"), { recursive: true });
   mkdirSync(outside);
   writeFileSync(join(outside, "secret"), "not for you\n");
-  const admin = mintToken("operator", ["admin"]);
-  appendTokenEntry(join(dir, "tokens.toml"), admin.entry);
-  const port = await freePort();
-  writeFileSync(
-    join(dir, "mcp-agent.toml"),
-    `[server]\nlisten = "127.0.0.1:${port}"\n[auth]\ntokens_file = "${dir}/tokens.toml"\n` +
-      `[database]\npath = "${dir}/registry.db"\n[cert_broker]\nca_file = "${dir}/ca.pem"\n[podman]\nnetwork = "host"\n` +
-      `[files]\nroot = "${srv}"\nmax_bytes = ${MAX}\n[monitor]\nenabled = false\n[log]\nlevel = "warn"\n`,
-  );
-  agent = startApp(AGENT_MAIN, ["--config", join(dir, "mcp-agent.toml")]);
-  await agent.waitReady(`http://127.0.0.1:${port}/readyz`);
-  client = createClient(
-    AgentService,
-    createGrpcTransport({
-      baseUrl: `http://127.0.0.1:${port}`,
-      interceptors: [bearerTokenInterceptor(admin.token)],
-    }),
-  );
 }, 30_000);
 
 afterAll(async () => {

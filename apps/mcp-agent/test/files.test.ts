@@ -2,46 +2,21 @@
 // SHA-256) and pulls back the same; a wrong checksum, a path leaving the service directory (by
 // "..", absolutely or through a symlink) and an oversized file are refused and change nothing.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import { appendTokenEntry, bearerTokenInterceptor, mintToken } from "@mcp/mcdsl/auth";
-import { type AppProcess, freePort, startApp } from "@mcp/mcdsl/testing";
-import {
-  AgentService,
-  type PushFileRequest,
-  PushFileRequestSchema,
-} from "@mcp/proto/mcp/agent/v1/service_pb.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { AppProcess } from "@mcp/mcdsl/testing";
+import { type PushFileRequest, PushFileRequestSchema } from "@mcp/proto/mcp/agent/v1/service_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AGENT_MAIN } from "./helpers/platform.js";
+import { type FilesAgent, startFilesAgent } from "./helpers/files-agent.js";
 
 let dir: string;
 let agent: AppProcess;
-let client: ReturnType<typeof createClient<typeof AgentService>>;
+let client: FilesAgent["client"];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "mcp-agent-files-"));
-  const admin = mintToken("operator", ["admin"]);
-  appendTokenEntry(join(dir, "tokens.toml"), admin.entry);
-  const port = await freePort();
-  writeFileSync(
-    join(dir, "mcp-agent.toml"),
-    `[server]\nlisten = "127.0.0.1:${port}"\n[auth]\ntokens_file = "${dir}/tokens.toml"\n` +
-      `[database]\npath = "${dir}/registry.db"\n[cert_broker]\nca_file = "${dir}/ca.pem"\n[podman]\nnetwork = "host"\n` +
-      `[files]\nroot = "${dir}/srv"\nmax_bytes = 200000\n[monitor]\nenabled = false\n[log]\nlevel = "warn"\n`,
-  );
-  agent = startApp(AGENT_MAIN, ["--config", join(dir, "mcp-agent.toml")]);
-  await agent.waitReady(`http://127.0.0.1:${port}/readyz`);
-  client = createClient(
-    AgentService,
-    createGrpcTransport({
-      baseUrl: `http://127.0.0.1:${port}`,
-      interceptors: [bearerTokenInterceptor(admin.token)],
-    }),
-  );
+  ({ dir, agent, client } = await startFilesAgent("files", 200_000));
 }, 30_000);
 
 afterAll(async () => {
