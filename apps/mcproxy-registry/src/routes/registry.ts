@@ -63,21 +63,25 @@ export class RouteRegistry {
     }
   }
 
+  /** Stores a bootstrap route; an API route on its port and hostname gives way, with a warning. */
+  #insertBootstrap(spec: RouteSpec): { route: Route; replaced?: string } {
+    const { store, logger } = this.deps;
+    const clash = store.find(spec.listenerPort, spec.hostname);
+    if (clash) {
+      logger.warn(
+        { route: clash.id, owner: clash.owner, hostname: spec.hostname },
+        "bootstrap route replaces an API route",
+      );
+      store.delete(clash.id);
+    }
+    return { route: store.insert(spec, true), replaced: clash?.id };
+  }
+
   async #start(bootstrap: RouteSpec[]): Promise<void> {
     const { store, logger } = this.deps;
     store.transaction(() => {
       for (const route of store.list()) if (route.bootstrap) store.delete(route.id);
-      for (const spec of bootstrap) {
-        const clash = store.find(spec.listenerPort, spec.hostname);
-        if (clash) {
-          logger.warn(
-            { route: clash.id, owner: clash.owner, hostname: spec.hostname },
-            "bootstrap route replaces an API route",
-          );
-          store.delete(clash.id);
-        }
-        store.insert(spec, true);
-      }
+      for (const spec of bootstrap) this.#insertBootstrap(spec);
     });
     for (const route of store.list()) {
       try {
@@ -108,16 +112,9 @@ export class RouteRegistry {
         dropped.push(route.id);
       }
       for (const spec of [...changes.add, ...changes.replace.map((c) => c.spec)]) {
-        const clash = store.find(spec.listenerPort, spec.hostname);
-        if (clash) {
-          logger.warn(
-            { route: clash.id, owner: clash.owner, hostname: spec.hostname },
-            "bootstrap route replaces an API route",
-          );
-          store.delete(clash.id);
-          dropped.push(clash.id);
-        }
-        toServe.push(store.insert(spec, true));
+        const { route, replaced } = this.#insertBootstrap(spec);
+        if (replaced) dropped.push(replaced);
+        toServe.push(route);
       }
       for (const { route, spec } of changes.switchBackends) store.setBackends(route.id, spec.backends);
     });
