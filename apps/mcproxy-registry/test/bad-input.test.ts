@@ -16,15 +16,12 @@ import { curl, type NatsServer, startApp, startNatsServer } from "@mcp/mcdsl/tes
 import { RouteSchema } from "@mcp/proto/mcproxy/v1/route_pb.js";
 import { RouteService } from "@mcp/proto/mcproxy/v1/service_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { badRoutes, configRefusals, notHostPort, one } from "./bad-input-cases.js";
 import {
   badRoute,
-  badRoutes,
   configCase,
-  configRefusals,
   connectJson,
   errorOf,
-  notHostPort,
-  one,
   refused,
   refusedAdd,
   refusesToStart,
