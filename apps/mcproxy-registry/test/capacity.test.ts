@@ -120,7 +120,10 @@ describe("max_connections_per_client", () => {
         },
       });
       const greedy = [await idle(p, "127.0.0.2"), await idle(p, "127.0.0.2")];
-      const third = await idle(p, "127.0.0.2");
+      // Reset on arrival, perhaps before the client saw its connect complete (so not idle()).
+      const third = connect({ port: p, host: "127.0.0.1", localAddress: "127.0.0.2" });
+      third.on("error", () => {});
+      open.push(third);
       expect(await fate(third, 2_000)).toBe("closed");
       expect(
         await perClient.metric("mcproxy_handshake_failures_total", { reason: "client_over_capacity" }),
