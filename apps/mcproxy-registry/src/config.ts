@@ -1,6 +1,7 @@
 // mcproxy-registry's configuration file (TOML), loaded through mcdsl/config: `$MCPROXY_REGISTRY_*`
 // variables override keys, `$PORT` overrides the admin API's listen port.
 import { isIP } from "node:net";
+import { isAbsolute } from "node:path";
 import { createSecureContext } from "node:tls";
 import { authFields, eventsFields, logFields, serverFields } from "@mcp/mcdsl/app";
 import { defaultPaths, loadConfig, section, z } from "@mcp/mcdsl/config";
@@ -48,6 +49,13 @@ export const configSchema = z.object({
       .default("0.0.0.0"),
     /** Where cert-broker writes `<hostname>.pem` and `<hostname>.key`. */
     cert_dir: z.string().default(`${proxyPaths.dataDir}/certs`),
+    /**
+     * More directories whose certificate files routes added over the API may name (cert_dir always
+     * may). Files elsewhere are refused: the API cannot make mc-proxy read any file it can.
+     */
+    extra_cert_dirs: z
+      .array(z.string().refine((v) => isAbsolute(v), { message: "expected an absolute path" }))
+      .default([]),
     /** The old mc-proxy route file, loaded at start as bootstrap routes; missing means none. */
     bootstrap_file: z.string().default(`${proxyPaths.configDir}/routes.toml`),
     handshake_timeout_ms: ms(10_000),

@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     logger,
     events: new RouteEvents(outbox),
     certDir: p.cert_dir,
+    certDirs: [p.cert_dir, ...p.extra_cert_dirs],
     defaultDrainMs: p.drain_timeout_ms,
   });
   // The API's listeners first: a taken port or a missing TLS file stops the start before any

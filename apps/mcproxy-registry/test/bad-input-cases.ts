@@ -27,6 +27,11 @@ export const configRefusals: [string, ConfigSet, string, NodeJS.ProcessEnv?][] =
     '{at}: {key}: expected host:port such as 127.0.0.1:8080, got "127.0.0.1:70000"',
   ],
   [
+    "a relative directory in extra_cert_dirs",
+    { "proxy.extra_cert_dirs": '["certs"]' },
+    "{at}: [proxy] extra_cert_dirs[0]: expected an absolute path",
+  ],
+  [
     "a missing tokens file",
     { "auth.tokens_file": '"{dir}/no.toml"' },
     "{dir}/no.toml: cannot read the token file: ENOENT",
@@ -136,11 +141,39 @@ export const badRoutes: [string, JsonObject, Code, string, string?][] = [
     FP,
     `certificate ${pem} with key {certs}/other.test.key ${unusable}05800074:x509 certificate routines::key values mismatch`,
   ],
-  // Any file the process can read is tried (no confinement to cert_dir); its content is not echoed.
+  // API routes name files only under cert_dir (and [proxy] extra_cert_dirs): the process is often
+  // root. Refused before anything is read; nothing echoed.
   [
     "/etc/passwd as certificate",
     l7("/etc/passwd", "/etc/passwd"),
+    IA,
+    `certificate.cert_file: "/etc/passwd" is outside the certificate directories ({certs}); an operator can add its directory to [proxy] extra_cert_dirs`,
+  ],
+  ["a key outside cert_dir", l7(pem, "/etc/shadow"), IA, 'certificate.key_file: "/etc/shadow" is outside'],
+  ["a way out by ..", l7("{certs}/../../../etc/passwd", "{certs}/good.test.key"), IA, "is outside"],
+  [
+    "a relative path",
+    l7("good.test.pem", "good.test.key"),
+    IA,
+    'certificate.cert_file: "good.test.pem" is not an absolute path',
+  ],
+  // Inside cert_dir but no certificate file: refused at once, the event loop never blocked.
+  [
+    "a FIFO as certificate",
+    l7("{certs}/fifo.pem", "{certs}/good.test.key"),
     FP,
-    `certificate /etc/passwd with key /etc/passwd ${unusable}0480006C:PEM routines::no start line`,
+    "certificate file {certs}/fifo.pem cannot be read: not a regular file",
+  ],
+  [
+    "a directory as key",
+    l7(pem, "{certs}/dir.key"),
+    FP,
+    "certificate file {certs}/dir.key cannot be read: not a regular file",
+  ],
+  [
+    "a 2 MiB certificate file",
+    l7("{certs}/huge.pem", "{certs}/good.test.key"),
+    FP,
+    "cannot be read: 2097152 bytes, over the 1048576 a PEM file may have",
   ],
 ];

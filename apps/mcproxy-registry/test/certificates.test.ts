@@ -10,6 +10,7 @@ import { RouteMode } from "@mcp/proto/mcproxy/v1/route_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type Backend,
+  curlVia,
   eventually,
   freePort,
   type ProxyProcess,
@@ -21,6 +22,7 @@ import { createPki, type Pki } from "./pki.js";
 const EXPIRY = "mcproxy_certificate_expiry_timestamp_seconds";
 let dir: string;
 let certDir: string;
+let extraDir: string;
 let pki: Pki;
 let proxy: ProxyProcess;
 let port: number;
@@ -116,7 +118,14 @@ beforeAll(async () => {
   mkdirSync(certDir, { recursive: true });
   for (const host of ["good.test", "other.test"]) pki.issue(host, certDir);
   web = await startHttpBackend("web");
-  proxy = await startProxy(join(dir, "proxy"), { certDir });
+  // A second directory API routes may name certificates in (an operator's own, outside cert_dir).
+  extraDir = join(dir, "operator-certs");
+  mkdirSync(extraDir);
+  pki.issue("extra.test", extraDir);
+  proxy = await startProxy(join(dir, "proxy"), {
+    certDir,
+    extraConfig: `extra_cert_dirs = ["${extraDir}"]`,
+  });
   port = await freePort();
 });
 afterAll(async () => {
@@ -167,5 +176,25 @@ describe("certificates served by L7 routes", () => {
     expect(certificateWarnings("wrong.test")[0]?.problems).toEqual([
       "does not cover wrong.test (its names: DNS:other.test)",
     ]);
+  });
+
+  it("serves a certificate from [proxy] extra_cert_dirs; files named outside the directories are refused", async () => {
+    const extra = { certFile: join(extraDir, "extra.test.pem"), keyFile: join(extraDir, "extra.test.key") };
+    await addL7("extra.test", extra);
+    const served = await curlVia(port, "extra.test", pki.rootFile);
+    expect(served.status).toBe(200);
+    expect(served.json).toMatchObject({ backend: "web" });
+
+    // The test CA's directory is neither cert_dir nor listed: its files are refused unread.
+    const elsewhere = pki.rootFile;
+    await expect(addL7("elsewhere.test", { certFile: elsewhere, keyFile: extra.keyFile })).rejects.toThrow(
+      `certificate.cert_file: "${elsewhere}" is outside the certificate directories (${certDir}, ${extraDir})`,
+    );
+    // A way out of a listed directory by "..": the same.
+    const climb = `${extraDir}/../pki/root.key`;
+    await expect(addL7("elsewhere.test", { certFile: extra.certFile, keyFile: climb })).rejects.toThrow(
+      `certificate.key_file: "${climb}" is outside the certificate directories`,
+    );
+    expect((await proxy.client.listRoutes({ hostname: "elsewhere.test" })).routes).toEqual([]);
   });
 });

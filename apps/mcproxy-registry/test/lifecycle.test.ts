@@ -101,7 +101,10 @@ beforeAll(async () => {
   hang = await startHttpBackend("hang", () => {
     hung++;
   });
-  proxy = await startProxy(join(dir, "proxy"), { extraConfig: "handshake_timeout_ms = 2000" });
+  proxy = await startProxy(join(dir, "proxy"), {
+    certDir: pki.dir,
+    extraConfig: "handshake_timeout_ms = 2000",
+  });
   goodPort = await freePort();
   await add(goodPort, "good.life.test", web.address);
 });

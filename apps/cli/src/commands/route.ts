@@ -60,7 +60,10 @@ export function registerRoute(program: Command): void {
     .description("route connections for HOSTNAME on --port to the backends (host:port)")
     .requiredOption("--port <port>", "the port mc-proxy listens on, e.g. 443")
     .option("--mode <mode>", "l7 (mc-proxy terminates TLS) or l4 (TLS passes through)", "l7")
-    .option("--cert <file>", "L7: certificate chain on mc-proxy's node (default <cert_dir>/<hostname>.pem)")
+    .option(
+      "--cert <file>",
+      "L7: certificate chain on mc-proxy's node, an absolute path in its cert_dir or extra_cert_dirs (default <cert_dir>/<hostname>.pem)",
+    )
     .option("--key <file>", "L7: its key (default <cert_dir>/<hostname>.key)")
     .option("--proxy-protocol", "send a PROXY protocol v2 header to the backend")
     .option("--owner <owner>", "who manages the route (default: your user name)")

@@ -2,7 +2,7 @@
 // new handshakes get the new context, connections already open keep theirs.
 
 import { X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { createSecureContext, type SecureContext } from "node:tls";
 import { type CertificateRef, RouteError } from "../routes/types.js";
 
@@ -32,12 +32,12 @@ export class CertStore {
     let cert: Buffer;
     let key: Buffer;
     try {
-      cert = readFileSync(ref.certFile);
+      cert = readPemFile(ref.certFile);
     } catch (err) {
       throw unreadable(ref.certFile, err);
     }
     try {
-      key = readFileSync(ref.keyFile);
+      key = readPemFile(ref.keyFile);
     } catch (err) {
       throw unreadable(ref.keyFile, err);
     }
@@ -66,8 +66,45 @@ export class CertStore {
   }
 }
 
+/** The largest certificate or key file read: a long chain is tens of KB. */
+const MAX_PEM_BYTES = 1024 * 1024;
+
+/**
+ * Reads a certificate or key file, if it is a regular file of at most 1 MiB. Opened non-blocking
+ * and checked on the handle: a FIFO would block the event loop (every connection) in the read,
+ * and a device such as /dev/zero would be read until memory ran out.
+ */
+function readPemFile(file: string): Buffer {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new Error("not a regular file");
+    if (stat.size > MAX_PEM_BYTES)
+      throw new Error(`${stat.size} bytes, over the ${MAX_PEM_BYTES} a PEM file may have`);
+    const data = Buffer.allocUnsafe(stat.size);
+    let length = 0;
+    while (length < data.length) {
+      const n = readSync(fd, data, length, data.length - length, null);
+      if (n === 0) break; // shortened while we read
+      length += n;
+    }
+    return data.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function unreadable(file: string, err: unknown): RouteError {
   const code = (err as NodeJS.ErrnoException).code;
-  const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : String(err);
+  const reason =
+    code === "ENOENT"
+      ? "no such file"
+      : code === "EACCES"
+        ? "permission denied"
+        : code === "EISDIR"
+          ? "a directory"
+          : code === undefined
+            ? (err as Error).message
+            : String(err);
   return new RouteError("FAILED_PRECONDITION", `certificate file ${file} cannot be read: ${reason}`);
 }

@@ -29,6 +29,8 @@ export interface RegistryDeps {
   metrics: ProxyMetrics;
   logger: Logger;
   certDir: string;
+  /** Where certificate files named over the API may be: cert_dir and [proxy] extra_cert_dirs. */
+  certDirs: readonly string[];
   defaultDrainMs: number;
 }
 
@@ -167,7 +169,7 @@ export class RouteRegistry {
   async add(input: RouteSpec): Promise<RouteView> {
     await this.#started;
     const { store, table, events } = this.deps;
-    const spec = checkRouteSpec(input, this.deps.certDir);
+    const spec = checkRouteSpec(input, this.deps.certDir, this.deps.certDirs);
     const existing = store.find(spec.listenerPort, spec.hostname);
     if (existing) {
       if (existing.owner !== spec.owner || existing.bootstrap) {

@@ -1,6 +1,6 @@
 // Checks a route spec before it reaches the store or the data plane; every problem names its field.
 import { isIP } from "node:net";
-import { join } from "node:path";
+import { isAbsolute, join, resolve, sep } from "node:path";
 import { type Backend, RouteError, type RouteSpec } from "./types.js";
 
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -36,8 +36,11 @@ export function checkBackends(backends: readonly Backend[], field = "backends"):
 /**
  * Normalizes a spec (hostname lower case, weights ≥ 1) and checks it. An L7 route without a
  * certificate gets `<certDir>/<hostname>.pem` and `.key`, where cert-broker writes them.
+ * `confineTo`, for routes that come over the API: the directories their certificate files must be
+ * in. mc-proxy often runs as root, and an API client must not make it read /etc/shadow, or
+ * /dev/zero until it runs out of memory. Bootstrap routes are the operator's own file: not confined.
  */
-export function checkRouteSpec(spec: RouteSpec, certDir: string): RouteSpec {
+export function checkRouteSpec(spec: RouteSpec, certDir: string, confineTo?: readonly string[]): RouteSpec {
   const port = spec.listenerPort;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw invalid(`listener_port: ${port} is not a port from 1 to 65535`);
@@ -55,11 +58,24 @@ export function checkRouteSpec(spec: RouteSpec, certDir: string): RouteSpec {
   }
   if (spec.mode === "l4") certificate = undefined;
   if (spec.mode === "l7") {
+    const named = (file: string | undefined, field: string) =>
+      file && confineTo ? confined(file, `certificate.${field}`, confineTo) : file;
     certificate = {
-      certFile: certificate?.certFile || join(certDir, `${hostname}.pem`),
-      keyFile: certificate?.keyFile || join(certDir, `${hostname}.key`),
+      certFile: named(certificate?.certFile, "cert_file") || join(certDir, `${hostname}.pem`),
+      keyFile: named(certificate?.keyFile, "key_file") || join(certDir, `${hostname}.key`),
       serial: certificate?.serial ?? "",
     };
   }
   return { ...spec, hostname, backends, certificate };
+}
+
+/** `file` as an absolute path without `..`, if it is inside one of `dirs`; refused naming `field` if not. */
+function confined(file: string, field: string, dirs: readonly string[]): string {
+  if (!isAbsolute(file)) throw invalid(`${field}: "${file}" is not an absolute path`);
+  const full = resolve(file);
+  if (dirs.some((dir) => full.startsWith(resolve(dir) + sep))) return full;
+  throw invalid(
+    `${field}: "${file}" is outside the certificate directories (${dirs.join(", ")}); ` +
+      "an operator can add its directory to [proxy] extra_cert_dirs",
+  );
 }
