@@ -80,6 +80,11 @@ export const configSchema = z.object({
       .int()
       .min(1)
       .default(1 << 30),
+    /**
+     * A push that sends nothing for this long is abandoned (its temporary file removed): a stalled
+     * client must not hold a file open forever.
+     */
+    idle_timeout_ms: z.number().int().min(1).max(3_600_000).default(60_000),
   }),
   monitor: section({
     /** Watch podman's events: observed state, mcp.container.* events, flapping, drift, alerts. */

@@ -124,7 +124,11 @@ async function main(): Promise<void> {
       },
       operations,
       bus,
-      files: { root: config.files.root, maxBytes: config.files.max_bytes },
+      files: {
+        root: config.files.root,
+        maxBytes: config.files.max_bytes,
+        idleTimeoutMs: config.files.idle_timeout_ms,
+      },
     }),
     listen: config.server.listen,
     socket: config.server.socket ? { path: config.server.socket } : undefined,

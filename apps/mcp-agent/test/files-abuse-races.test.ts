@@ -29,6 +29,7 @@ import {
   fx,
   headerMessage,
   hello,
+  IDLE_TIMEOUT_MS,
   pull,
   push,
   pushRaw,
@@ -232,6 +233,27 @@ describe("concurrency", () => {
     await until(() => !readdirSync(hello()).some((f) => f.startsWith(".push-")));
     expect(readFileSync(hello("cut.bin")).equals(old)).toBe(true);
   });
+  it("a client that stalls after its header, or mid-file, is cut after idle_timeout_ms; nothing is left", async () => {
+    const old = randomBytes(100_000);
+    await push("stall.bin", old);
+    const data = randomBytes(150_000);
+    for (const sent of [0, 64 * 1024]) {
+      const started = Date.now();
+      const stream = (async function* () {
+        yield headerMessage("stall.bin", data);
+        if (sent > 0) yield chunkMessage(data.subarray(0, sent));
+        await new Promise(() => {}); // connected, and silent from here
+      })();
+      const result = await pushRaw(stream, new AbortController().signal);
+      expect(result).toMatchObject({ code: Code.DeadlineExceeded });
+      expect((result as ConnectError).rawMessage).toBe(
+        `PushFile: nothing received for ${IDLE_TIMEOUT_MS} ms; the push is abandoned`,
+      );
+      expect(Date.now() - started).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - 50);
+      await until(() => !readdirSync(hello()).some((f) => f.startsWith(".push-")));
+      expect(readFileSync(hello("stall.bin")).equals(old)).toBe(true);
+    }
+  }, 20_000);
 });
 
 async function until(condition: () => boolean, ms = 5000): Promise<void> {

@@ -14,6 +14,8 @@ import { openForPull, TransferError, writeFileFromChunks } from "../files/transf
 export interface FilesConfig {
   root: string;
   maxBytes: number;
+  /** How long a push may send nothing before it is abandoned. */
+  idleTimeoutMs: number;
 }
 
 const SERVICE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -23,7 +25,10 @@ export async function pushFile(
   requests: AsyncIterable<PushFileRequest>,
 ): Promise<Omit<PushFileResponse, "$typeName" | "$unknown">> {
   const iterator = requests[Symbol.asyncIterator]();
-  const first = await iterator.next();
+  // Each message must come within the idle timeout: a client that stalls (after its header or
+  // mid-file) is cut, and the temporary file goes with it.
+  const next = () => nextWithin(iterator, config.idleTimeoutMs);
+  const first = await next();
   if (first.done || first.value.content.case !== "header") {
     throw new ConnectError("the first PushFile message must carry the header", Code.InvalidArgument);
   }
@@ -31,12 +36,12 @@ export async function pushFile(
   const target = resolve(config, header.service, header.path);
   async function* chunks(): AsyncGenerator<Uint8Array> {
     for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      if (next.value.content.case !== "chunk") {
+      const message = await next();
+      if (message.done) return;
+      if (message.value.content.case !== "chunk") {
         throw new ConnectError("only the first PushFile message may carry a header", Code.InvalidArgument);
       }
-      yield next.value.content.value;
+      yield message.value.content.value;
     }
   }
   try {
@@ -85,6 +90,27 @@ export async function* pullFile(config: FilesConfig, req: PullFileRequest): Asyn
     throw toConnect(err);
   } finally {
     await source.close().catch(() => undefined);
+  }
+}
+
+async function nextWithin<T>(iterator: AsyncIterator<T>, ms: number): Promise<IteratorResult<T>> {
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ConnectError(
+            `PushFile: nothing received for ${ms} ms; the push is abandoned`,
+            Code.DeadlineExceeded,
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([iterator.next(), stalled]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -20,6 +20,8 @@ export const fx = { dir: "", srv: "", outside: "" } as {
   client: FilesAgent["client"];
 };
 let agent: AppProcess;
+/** The agent's [files] idle_timeout_ms here: short enough to wait for, long for a pushing client. */
+export const IDLE_TIMEOUT_MS = 3000;
 
 /**
  * Starts the agent for one hostile suite and checks, after every case, that it still answers a
@@ -27,7 +29,7 @@ let agent: AppProcess;
  */
 export function useFilesAbuse(name: string): void {
   beforeAll(async () => {
-    const started = await startFilesAgent(name, MAX);
+    const started = await startFilesAgent(name, MAX, IDLE_TIMEOUT_MS);
     agent = started.agent;
     Object.assign(fx, {
       dir: started.dir,

@@ -19,7 +19,11 @@ export interface FilesAgent {
   client: ReturnType<typeof createClient<typeof AgentService>>;
 }
 
-export async function startFilesAgent(name: string, maxBytes: number): Promise<FilesAgent> {
+export async function startFilesAgent(
+  name: string,
+  maxBytes: number,
+  idleTimeoutMs = 60_000,
+): Promise<FilesAgent> {
   const dir = mkdtempSync(join(tmpdir(), `mcp-agent-${name}-`));
   const srv = join(dir, "srv");
   const admin = mintToken("operator", ["admin"]);
@@ -29,7 +33,7 @@ export async function startFilesAgent(name: string, maxBytes: number): Promise<F
     join(dir, "mcp-agent.toml"),
     `[server]\nlisten = "127.0.0.1:${port}"\n[auth]\ntokens_file = "${dir}/tokens.toml"\n` +
       `[database]\npath = "${dir}/registry.db"\n[cert_broker]\nca_file = "${dir}/ca.pem"\n[podman]\nnetwork = "host"\n` +
-      `[files]\nroot = "${srv}"\nmax_bytes = ${maxBytes}\n[monitor]\nenabled = false\n[log]\nlevel = "warn"\n`,
+      `[files]\nroot = "${srv}"\nmax_bytes = ${maxBytes}\nidle_timeout_ms = ${idleTimeoutMs}\n[monitor]\nenabled = false\n[log]\nlevel = "warn"\n`,
   );
   const agent = startApp(AGENT_MAIN, ["--config", join(dir, "mcp-agent.toml")]);
   await agent.waitReady(`http://127.0.0.1:${port}/readyz`);
