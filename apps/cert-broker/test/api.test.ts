@@ -2,10 +2,11 @@
 // curl over REST, its certificates checked with openssl and a TLS handshake against the trust bundle,
 // its files on disk, and its events on a real nats-server.
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { type AppProcess, curl, type NatsServer, startNatsServer } from "@mcp/mcdsl/testing";
 import { CertificateStatus, KeyType, RevocationReason } from "@mcp/proto/certbroker/v1/certificate_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { refusal } from "./helpers/abuse.js";
 import { type BrokerSetup, setupBroker } from "./helpers/broker-process.js";
 import { certEvents } from "./helpers/events.js";
 import { openssl, opensslVerify, pemFiles, tlsHandshake } from "./helpers/pki.js";
@@ -34,15 +35,6 @@ afterAll(async () => {
   await nats?.stop();
   broker?.cleanup();
 });
-
-async function refusal(call: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  throw new Error("the call succeeded");
-}
 
 describe("cert-broker API", () => {
   it("serves a trust bundle without a token: the local root, created 0600 on first start", async () => {

@@ -93,16 +93,7 @@ export class Broker {
     const hostnames = this.#o.policy.check(input);
     return this.#lock.run(input.service, async () => {
       const now = this.#o.clock.now();
-      const current = this.#o.store.currentFor(hostnames);
-      const foreign = current.find((c) => c.service !== input.service);
-      if (foreign) {
-        const name = hostnames.find((h) => foreign.hostnames.includes(h));
-        throw new BrokerError(
-          "permission-denied",
-          `hostname "${name}" is not allowed for service "${input.service}": service "${foreign.service}" holds ` +
-            `its current certificate (serial ${foreign.serial}); revoke that first`,
-        );
-      }
+      const current = this.#currentOwnedBy(input.service, hostnames);
       const same = current.find(
         (c) =>
           sameNames(c.hostnames, hostnames) &&
@@ -206,6 +197,25 @@ export class Broker {
     return issuer.crl(entries, now);
   }
 
+  /**
+   * The current certificates holding any of `hostnames`, all of them `service`'s; PermissionDenied
+   * naming the holder when another service holds one. Issuance for different services runs in
+   * parallel, so #persist asks again in the transaction that stores the new certificate.
+   */
+  #currentOwnedBy(service: string, hostnames: string[]): CertificateRecord[] {
+    const current = this.#o.store.currentFor(hostnames);
+    const foreign = current.find((c) => c.service !== service);
+    if (foreign) {
+      const name = hostnames.find((h) => foreign.hostnames.includes(h));
+      throw new BrokerError(
+        "permission-denied",
+        `hostname "${name}" is not allowed for service "${service}": service "${foreign.service}" holds ` +
+          `its current certificate (serial ${foreign.serial}); revoke that first`,
+      );
+    }
+    return current;
+  }
+
   #find(serial: string): CertificateRecord {
     const normalized = serial.toLowerCase().replace(/:/g, "");
     if (!/^[0-9a-f]{1,64}$/.test(normalized)) {
@@ -279,11 +289,18 @@ export class Broker {
     files.saveKey(record.serial, issued.keyPem);
     failpoint("after-key");
     // The event commits with the row: a stored renewal always gets its mcp.cert.renewed.
-    store.transaction(() => {
-      store.insert(record, meta.supersedes);
-      if (meta.renews) events.renewed(record, meta.renews);
-      else events.issued(record);
-    });
+    try {
+      store.transaction(() => {
+        // Another service may have stored one of these names while the issuer worked.
+        this.#currentOwnedBy(meta.service, meta.hostnames);
+        store.insert(record, meta.supersedes);
+        if (meta.renews) events.renewed(record, meta.renews);
+        else events.issued(record);
+      });
+    } catch (err) {
+      files.deleteKey(record.serial);
+      throw err;
+    }
     failpoint("after-row");
     for (const [i, hostname] of record.hostnames.entries()) {
       if (i === 1) failpoint("mid-publish");
