@@ -1,13 +1,17 @@
-import type { Http2Session } from "node:http2";
+import type { Http2Session, Http2Stream } from "node:http2";
 import type { Socket } from "node:net";
 import type { NodeRequest, NodeResponse } from "./http-types.js";
 
 /**
  * Knows every open connection and what speaks on it, so close() can drain gracefully: HTTP/2 sessions
  * get a GOAWAY and finish their streams; HTTP/1.1 sockets close once their request is answered; the
- * rest is destroyed when the timeout runs out.
+ * rest is destroyed when the timeout runs out. An HTTP/2 session with no stream open for
+ * `idleSessionMs` is closed (GOAWAY) too, as Node's HTTP/1.1 server closes an idle keep-alive
+ * connection: otherwise anyone able to connect could hold connections (file descriptors) forever.
  */
 export class ConnectionTracker {
+  constructor(private readonly idleSessionMs = 120_000) {}
+
   private readonly sockets = new Set<Socket>();
   private readonly undecided = new Set<Socket>();
   /** HTTP/1.1 sockets (plain or TLS) and how many requests each is answering. */
@@ -47,8 +51,27 @@ export class ConnectionTracker {
 
   addSession(session: Http2Session): void {
     this.sessions.add(session);
-    session.once("close", () => this.sessions.delete(session));
     if (this.closing) session.close();
+    // Counted by streams, not frames: a quiet watch stream keeps its session, PINGs do not.
+    let open = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const arm = () => {
+      idle = setTimeout(() => session.close(), this.idleSessionMs);
+      idle.unref();
+    };
+    session.on("stream", (stream: Http2Stream) => {
+      open++;
+      clearTimeout(idle);
+      stream.once("close", () => {
+        open--;
+        if (open === 0 && !session.closed) arm();
+      });
+    });
+    session.once("close", () => {
+      clearTimeout(idle);
+      this.sessions.delete(session);
+    });
+    arm();
   }
 
   /** Called for each HTTP/1.1 request, before it is handled. */

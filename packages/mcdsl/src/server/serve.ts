@@ -42,6 +42,8 @@ export interface ServeOptions {
   metrics?: MetricsOptions;
   /** How long close() lets in-flight calls run before cutting them off; default 10 s. */
   shutdownTimeoutMs?: number;
+  /** An HTTP/2 connection with no call open for this long is closed (GOAWAY); default 2 min. */
+  idleTimeoutMs?: number;
 }
 
 export interface Server {
@@ -94,7 +96,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       router.handlers.map((h) => h.method),
     );
 
-  const tracker = new ConnectionTracker();
+  const tracker = new ConnectionTracker(options.idleTimeoutMs);
   const handler = createRequestHandler({
     connectHandlers: router.handlers,
     rest: createRestHandler({ routes: collectRoutes(router.handlers), maxRequestBytes }),

@@ -11,7 +11,7 @@ import {
 } from "@connectrpc/connect-node";
 import { NoteService, WatchNotesResponse_Change } from "@mcp/proto/mcp/sample/v1/sample_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type NotesServer, startNotesServer } from "./fixtures/harness.js";
+import { type NotesServer, startNotesServer, startTlsNotesServer } from "./fixtures/harness.js";
 import {
   bufCurl,
   buildSchemaImage,
@@ -132,9 +132,9 @@ describe("TLS: ALPN h2 and http/1.1", () => {
   let s: NotesServer;
   let ca: string;
   beforeAll(async () => {
-    const certs = await makeTestCertificates(mkdtempSync(join(tmpdir(), "mcdsl-tls-")));
-    ca = certs.caFile;
-    s = await startNotesServer({ tls: { certFile: certs.certFile, keyFile: certs.keyFile } });
+    const started = await startTlsNotesServer();
+    s = started;
+    ca = started.caFile;
   });
   afterAll(() => s.stop());
 
