@@ -5,6 +5,7 @@ import { parsePortMapping } from "./port-mapping.js";
 import { portVariable } from "./port-variables.js";
 import { int, list, str, type Table, table } from "./raw.js";
 import { DEFAULT_HEALTH } from "./types.js";
+import { parseVolume } from "./volume.js";
 
 /** What the rules need: the service domain and a way to report a problem at a key. */
 export interface CheckContext {
@@ -47,6 +48,7 @@ export function checkService(raw: Table, context: CheckContext): void {
     }
     checkRoutes(routes, base, defaultHostname, { routeNames, served }, context);
     checkLegacyPorts(ports, base, hostPorts, context);
+    checkVolumeTargets(list(component.volumes), base, context);
     checkComponentEnvironment(component, base, context);
     checkHealth(component, base, context);
   });
@@ -117,6 +119,19 @@ function checkLegacyPorts(
     const first = hostPorts.get(key);
     if (first) context.report(path, `host port ${key} is already mapped${lineNote(first, context)}`);
     else hostPorts.set(key, path);
+  });
+}
+
+/** Two volumes on one container path: podman refuses the container (the deploy would fail late). */
+function checkVolumeTargets(volumes: unknown[], base: KeyPath, context: CheckContext): void {
+  const targets = new Map<string, KeyPath>();
+  volumes.forEach((value, index) => {
+    const volume = typeof value === "string" ? parseVolume(value) : undefined;
+    if (volume === undefined || typeof volume === "string") return;
+    const path = [...base, "volumes", index];
+    const first = targets.get(volume.target);
+    if (first) context.report(path, `${volume.target} is already mounted${lineNote(first, context)}`);
+    else targets.set(volume.target, path);
   });
 }
 

@@ -4,6 +4,13 @@ import type { CheckContext } from "./checks.js";
 import { checkEnvName } from "./names.js";
 import { portReferences, portVariable, TLS_VARIABLES } from "./port-variables.js";
 import { list, str, type Table, table } from "./raw.js";
+import { forbiddenCharacter, LINE_BREAK_OR_NUL } from "./text.js";
+
+/**
+ * The longest `KEY=VALUE` podman reads from an env-file (its line scanner's limit; a longer one
+ * fails the container's creation): put larger values in a file on a volume.
+ */
+export const MAX_ENV_ENTRY_BYTES = 65_535;
 
 /**
  * A component's environment, written either as a table (`env = { GREETING = "hi" }`, the
@@ -31,6 +38,25 @@ interface EnvEntry {
   at: KeyPath;
   /** A list entry that is not a "KEY=VALUE" string. */
   malformed?: boolean;
+}
+
+/** What is wrong with one entry by itself: its name, its value's type, characters or size. */
+function envProblem(name: string, value: unknown): string | undefined {
+  const nameProblem = checkEnvName(name);
+  if (nameProblem) return nameProblem;
+  if (!["string", "number", "boolean"].includes(typeof value)) {
+    return `expected a string, number or boolean, got ${showValue(value)}`;
+  }
+  const text = String(value);
+  const character = forbiddenCharacter(text, LINE_BREAK_OR_NUL);
+  if (character) {
+    return `the value contains ${character}: podman's env-file holds one line per variable (put such a value in a file on a volume)`;
+  }
+  const bytes = Buffer.byteLength(`${name}=${text}`);
+  if (bytes > MAX_ENV_ENTRY_BYTES) {
+    return `${name}=… is ${bytes} bytes; podman reads at most ${MAX_ENV_ENTRY_BYTES} per variable (put a larger value in a file on a volume)`;
+  }
+  return undefined;
 }
 
 /** The environment as the agent passes it to podman. */
@@ -65,7 +91,7 @@ export function checkComponentEnvironment(component: Table, base: KeyPath, conte
     for (const variable of TLS_VARIABLES) owned.set(variable, "for the component's L4 routes");
   }
 
-  const defined = new Set<string>();
+  const defined = new Map<string, KeyPath>();
   for (const entry of environmentEntries(env)) {
     const { name, value, at } = entry;
     const path = [...envPath, ...at];
@@ -73,14 +99,13 @@ export function checkComponentEnvironment(component: Table, base: KeyPath, conte
       context.report(path, `expected "KEY=VALUE", got ${showValue(value)}`);
       continue;
     }
-    const nameProblem = checkEnvName(name);
-    if (nameProblem) context.report(path, nameProblem);
-    else if (!["string", "number", "boolean"].includes(typeof value)) {
-      context.report(path, `expected a string, number or boolean, got ${showValue(value)}`);
-    } else if (owned.has(name)) {
-      context.report(path, `${name} is set by the agent (${owned.get(name)})`);
-    }
-    defined.add(name);
+    const problem =
+      envProblem(name, value) ?? (owned.has(name) && `${name} is set by the agent (${owned.get(name)})`);
+    if (problem) context.report(path, problem);
+    // Only the list form can say a name twice; one of them would silently win.
+    const first = defined.get(name);
+    if (first !== undefined) context.report(path, `${name} is set twice (first at env[${first.at(-1)}])`);
+    else defined.set(name, path);
   }
 
   list(component.cmd).forEach((argument, index) => {

@@ -1,7 +1,9 @@
 // mcdsl/servicedef: the service-definition parser and validator shared by the CLI and the agent.
 export { parseDuration } from "./duration.js";
+export { MAX_ENV_ENTRY_BYTES } from "./env-checks.js";
 export { formatServiceDefinition } from "./format.js";
 export { serviceDefinitionFromObject } from "./from-object.js";
+export { checkHostPath, TLS_MOUNT_DIR } from "./host-paths.js";
 export {
   loadServiceDefinition,
   loadServiceDefinitions,

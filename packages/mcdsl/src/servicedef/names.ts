@@ -1,3 +1,5 @@
+import { CONTROL } from "./text.js";
+
 /**
  * Syntax of the names a service definition uses. Each check returns undefined when the value is
  * fine, or the reason it is not, ending with the value (`…, got "Web_1"`).
@@ -49,9 +51,10 @@ export function checkNetwork(value: string): string | undefined {
   return `expected a network name such as "mcpnet", got ${JSON.stringify(value)}`;
 }
 
-/** The service's working path: relative to the agent's service root, never leaving it. */
+/** The service's working path: relative to the agent's service root, never leaving it, written plainly. */
 export function checkRelativePath(value: string): string | undefined {
   const segments = value.split("/");
-  if (value !== "" && !value.startsWith("/") && !segments.includes("..")) return undefined;
-  return `expected a relative path inside the service root (no leading "/", no ".."), got ${JSON.stringify(value)}`;
+  const plain = segments.every((segment) => segment !== "" && segment !== "." && segment !== "..");
+  if (plain && !CONTROL.test(value)) return undefined;
+  return `expected a relative path inside the service root (no leading "/", no "." or "..", no "//", no control characters), got ${JSON.stringify(value)}`;
 }

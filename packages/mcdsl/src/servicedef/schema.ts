@@ -10,6 +10,7 @@ import {
   checkUser,
 } from "./names.js";
 import { parsePortMapping } from "./port-mapping.js";
+import { forbiddenCharacter, NUL } from "./text.js";
 import { parseVolume } from "./volume.js";
 
 /**
@@ -35,9 +36,18 @@ function parsed(parse: (value: string) => unknown) {
 
 const duration = parsed(parseDuration);
 
+// Sent as is in the probe's request line: printable ASCII without spaces (escape the rest as %XX).
 const httpPath = text((value) =>
-  value.startsWith("/") ? undefined : `expected an HTTP path starting with "/", got ${JSON.stringify(value)}`,
+  /^\/[\x21-\x7e]*$/.test(value)
+    ? undefined
+    : `expected an HTTP path starting with "/", got ${JSON.stringify(value)} (printable ASCII without spaces: escape others as %XX)`,
 );
+
+/** A command argument: any text but a NUL (arguments are C strings). */
+const argument = text((value) => {
+  const nul = forbiddenCharacter(value, NUL);
+  return nul && `a command argument cannot contain ${nul}, got ${JSON.stringify(value)}`;
+});
 
 export const routeSchema = z.object({
   name: text(checkLabel),
@@ -59,7 +69,7 @@ export const componentSchema = z.object({
   name: text(checkLabel),
   image: text(checkImage),
   volumes: z.array(parsed(parseVolume)).default([]),
-  cmd: z.array(z.string()).default([]),
+  cmd: z.array(argument).default([]),
   // A table or a list of "KEY=VALUE" strings; checks.ts validates it (names, values, clashes).
   env: z.unknown().optional(),
   network: text(checkNetwork).optional(),

@@ -1,3 +1,5 @@
+import { checkContainerPath, checkHostPath } from "./host-paths.js";
+import { CONTROL, forbiddenCharacter } from "./text.js";
 import type { VolumeMount } from "./types.js";
 
 // podman's -v options that make sense for a service's volumes.
@@ -27,10 +29,15 @@ const OPTIONS = new Set([
   "idmap",
 ]);
 
-/** `source:target[:options]` — source an absolute host path or a named volume; or the reason it is not. */
+/**
+ * `source:target[:options]` — source an absolute host path (host-paths.ts says which) or a named
+ * volume, target an absolute path in the container; or the reason it is not.
+ */
 export function parseVolume(spec: string): VolumeMount | string {
   const [source = "", target = "", options, ...rest] = spec.split(":");
   const got = `got ${JSON.stringify(spec)}`;
+  const control = forbiddenCharacter(spec, CONTROL);
+  if (control) return `a volume cannot contain ${control}, ${got}`;
   if (rest.length > 0 || target === "") {
     return `expected source:target[:options] such as "/srv/hello/data:/data:ro", ${got}`;
   }
@@ -38,6 +45,8 @@ export function parseVolume(spec: string): VolumeMount | string {
     return `the source must be an absolute path or a volume name, ${got}`;
   }
   if (!target.startsWith("/")) return `the target must be an absolute path in the container, ${got}`;
+  const problem = (source.startsWith("/") ? checkHostPath(source) : undefined) ?? checkContainerPath(target);
+  if (problem) return `${problem}, ${got}`;
   const list = options === undefined ? [] : options.split(",");
   const unknown = list.filter((option) => !OPTIONS.has(option));
   if (unknown.length > 0) {

@@ -178,7 +178,7 @@ describe("bad definitions: every problem, each at its line", () => {
       "bad/health.toml:6: [components[0]] cmd[2]: $PORT is not set for this component: it has no routes",
       "bad/health.toml:7: [components[0].env] NESTED: expected a string, number or boolean, got a table",
       "bad/health.toml:9: [components[0]] health: nothing to probe: the component has no routes and no ports with a host port",
-      'bad/health.toml:10: [components[0].health] http: expected an HTTP path starting with "/", got "healthz"',
+      'bad/health.toml:10: [components[0].health] http: expected an HTTP path starting with "/", got "healthz" (printable ASCII without spaces: escape others as %XX)',
       "bad/health.toml:12: [components[0].health] retries: unknown key",
     ]);
   });

@@ -1,0 +1,171 @@
+// Definitions a careless operator or a compromised CI could send: every value that reaches podman
+// as an argument, an env-file line or a host path is checked here, so the agent refuses it before
+// it leases a port (the agent's side: apps/mcp-agent/test/deploy-abuse-*.test.ts).
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/config/index.js";
+import {
+  loadServiceDefinition,
+  parseServiceDefinition,
+  serviceDefinitionFromObject,
+} from "../../src/servicedef/index.js";
+
+/** A one-route component with `extra` lines in its table; the problems as "line: key: message". */
+function problems(extra: string, health = ""): string[] {
+  const text = `name = "svc"\n[[components]]\nname = "web"\nimage = "localhost/web:1"\n${extra}\n[[components.routes]]\nname = "http"\nport = 443\n${health}`;
+  try {
+    parseServiceDefinition(text, "svc.toml");
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return error.message.split("\n").map((line) => line.replace(/^svc\.toml:/, ""));
+  }
+  return [];
+}
+
+describe("volumes: the host as seen from a root container", () => {
+  it.each([
+    ["/:/host", "the host's root directory cannot be mounted"],
+    ["/etc:/etc:U", "/etc cannot be mounted as a whole: mount the service's own directory under it"],
+    ["/srv:/srv", "/srv cannot be mounted as a whole"],
+    ["/tmp:/tmp", "/tmp cannot be mounted as a whole"],
+    ["/var/lib:/x", "/var/lib cannot be mounted as a whole"],
+    ["/proc/sysrq-trigger:/t", "/proc (the kernel's process interface) cannot be mounted"],
+    ["/sys/fs/cgroup:/c", "/sys (the kernel's device and cgroup interface) cannot be mounted"],
+    ["/dev/sda:/disk", "/dev (the host's devices) cannot be mounted"],
+    ["/root/.ssh:/keys:ro", "/root (root's home directory) cannot be mounted"],
+    ["/run/podman/podman.sock:/run/podman.sock", "/run/podman (podman's API socket) cannot be mounted"],
+    ["/var/run/docker.sock:/var/run/docker.sock", "/var/run/docker.sock (docker's API socket)"],
+    ["/var/lib/containers/storage:/s", "/var/lib/containers (the container runtime's storage)"],
+    ["/srv/hello/../../etc:/e", 'the host path must be written plainly (no ".", ".." or "//"): "/etc"'],
+    ["/srv//hello:/d", 'the host path must be written plainly (no ".", ".." or "//"): "/srv/hello"'],
+    ["/srv/hello/:/d", 'the host path must be written plainly (no ".", ".." or "//"): "/srv/hello"'],
+    ["/srv/hello/./x:/d", "the host path must be written plainly"],
+    ["/srv/hello:/", "nothing can be mounted over the container's root directory"],
+    ["/srv/hello:/data/../etc", 'the container path must be written plainly (no ".", ".." or "//")'],
+    [
+      "/srv/hello:/run/mcp/tls/cert.pem:ro",
+      "/run/mcp/tls is where the agent mounts an L4 route's certificate",
+    ],
+    ["/srv/hello\n:/d", "a volume cannot contain a line feed (U+000A) at offset 10"],
+    ["/srv/hello\u0000:/d", "a volume cannot contain a NUL (U+0000) at offset 10"],
+  ])("%j is refused", (volume, reason) => {
+    const [problem, ...more] = problems(`volumes = [${JSON.stringify(volume)}]`);
+    expect(more).toEqual([]);
+    expect(problem).toContain(`5: [components[0]] volumes[0]: ${reason}`);
+    expect(problem).toContain(`got ${JSON.stringify(volume)}`);
+  });
+
+  it("two volumes on one container path are refused at the second, naming the first's line", () => {
+    expect(problems('volumes = [\n  "/srv/a:/data",\n  "/srv/b:/data:ro",\n]')).toEqual([
+      "7: [components[0]] volumes[1]: /data is already mounted (line 6)",
+    ]);
+  });
+
+  it("the service's own directories under the system ones stay allowed, with any option", () => {
+    expect(
+      problems('volumes = ["/etc/mcns:/etc/mcns:U", "/srv/mc-proxy/certs:/certs:ro,Z", "data:/data"]'),
+    ).toEqual([]);
+  });
+
+  it("the platform's own definitions (examples/) still pass", () => {
+    const examples = join(import.meta.dirname, "../../../../examples");
+    const files = ["services", "platform"].flatMap((dir) =>
+      readdirSync(join(examples, dir))
+        .filter((f) => f.endsWith(".toml"))
+        .map((f) => join(examples, dir, f)),
+    );
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    for (const file of files) expect(() => loadServiceDefinition(file), file).not.toThrow();
+  });
+});
+
+describe("values that reach podman's command line or env-file", () => {
+  it("env values with a line break or NUL (podman's env-file is one line per variable)", () => {
+    expect(problems('env = { A = "x\\ny", B = "x\\u0000y", C = "tab\\tok" }')).toEqual([
+      "5: [components[0].env] A: the value contains a line feed (U+000A) at offset 1: podman's env-file holds one line per variable (put such a value in a file on a volume)",
+      "5: [components[0].env] B: the value contains a NUL (U+0000) at offset 1: podman's env-file holds one line per variable (put such a value in a file on a volume)",
+    ]);
+    expect(problems('env = ["A=x\\r"]')[0]).toContain("env[0]: the value contains a carriage return");
+  });
+
+  it("an env variable longer than podman's env-file line", () => {
+    expect(problems(`env = { A = "${"x".repeat(65_533)}" }`)).toEqual([]);
+    expect(problems(`env = { A = "${"x".repeat(65_534)}" }`)).toEqual([
+      "5: [components[0].env] A: A=… is 65536 bytes; podman reads at most 65535 per variable (put a larger value in a file on a volume)",
+    ]);
+  });
+
+  it("a variable set twice in the list form (one would silently win)", () => {
+    expect(problems('env = ["MODE=a", "OTHER=1", "MODE=b"]')).toEqual([
+      "5: [components[0]] env[2]: MODE is set twice (first at env[0])",
+    ]);
+  });
+
+  it("a NUL in a command argument; line breaks stay allowed (sh -c scripts)", () => {
+    expect(problems('cmd = ["sh", "-c", "a\\u0000b"]')).toEqual([
+      '5: [components[0]] cmd[2]: a command argument cannot contain a NUL (U+0000) at offset 1, got "a\\u0000b"',
+    ]);
+    expect(problems('cmd = ["sh", "-c", "echo a\\necho b"]')).toEqual([]);
+  });
+
+  it.each(["docker-archive:backup", "oci-archive:x", "dir:srv", "oci:x", "docker-daemon:x:1", "sif:x"])(
+    "the image %j names a podman transport (a file on the node), not a registry image",
+    (image) => {
+      const text = `name = "svc"\n[[components]]\nname = "web"\nimage = ${JSON.stringify(image)}\n`;
+      expect(() => parseServiceDefinition(text, "svc.toml")).toThrow(
+        `svc.toml:4: [components[0]] image: "${image.split(":")[0]}:" is a podman transport`,
+      );
+    },
+  );
+
+  it.each(["/health z", "/a\r\nHost: evil", "/é", "/\u0000"])(
+    "the health path %j (sent as is in the probe's request line)",
+    (path) => {
+      const [problem, ...more] = problems("", `[components.health]\nhttp = ${JSON.stringify(path)}\n`);
+      expect(more).toEqual([]);
+      expect(problem).toMatch(
+        /^10: \[components\[0\]\.health\] http: expected an HTTP path starting with "\/"/,
+      );
+    },
+  );
+
+  it.each(["a/./b", "a//b", "a/", "a\nb"])("the service path %j", (path) => {
+    const text = `name = "svc"\npath = ${JSON.stringify(path)}\n[[components]]\nname = "web"\nimage = "x"\n`;
+    expect(() => parseServiceDefinition(text, "svc.toml")).toThrow(
+      "svc.toml:2: path: expected a relative path inside the service root",
+    );
+  });
+});
+
+describe("the same rules for a definition sent as data (the agent's RPCs)", () => {
+  it("names every field by its key path", () => {
+    const data = {
+      name: "svc",
+      components: [
+        {
+          name: "web",
+          image: "dir:x",
+          volumes: ["/:/host"],
+          env: { A: "1\n2" },
+          cmd: ["\u0000"],
+          health: { http: "/a b" },
+          routes: [{ name: "http", port: 443 }],
+        },
+      ],
+    };
+    let message = "";
+    try {
+      serviceDefinitionFromObject(data, "deploy request svc");
+    } catch (error) {
+      message = (error as ConfigError).message;
+    }
+    expect(message.split("\n").map((line) => line.split(":").slice(0, 2).join(":"))).toEqual([
+      "deploy request svc: [components[0]] image",
+      "deploy request svc: [components[0]] volumes[0]",
+      "deploy request svc: [components[0]] cmd[0]",
+      "deploy request svc: [components[0].health] http",
+      "deploy request svc: [components[0].env] A",
+    ]);
+  });
+});
