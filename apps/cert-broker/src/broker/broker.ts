@@ -76,9 +76,16 @@ export class Broker {
         logger.error({ serial: cert.serial }, "current certificate has no key file; renew or revoke it");
         continue;
       }
-      if (!cert.hostnames.every((h) => files.isPublished(h, cert, key))) {
+      if (cert.hostnames.every((h) => files.isPublished(h, cert, key))) continue;
+      try {
         files.publish(cert, key);
         republished++;
+      } catch (err) {
+        // One blocked name must not keep the broker from starting; the next start tries again.
+        logger.error(
+          { err, serial: cert.serial },
+          `could not republish a current certificate: ${message(err)}`,
+        );
       }
     }
     if (stray + orphans + republished > 0) {
@@ -103,8 +110,14 @@ export class Broker {
           now < c.notAfter,
       );
       const key = same && this.#o.files.readKey(same.serial);
-      if (same && key !== undefined) return { certificate: same, reused: true, keyPem: key };
+      if (same && key !== undefined) {
+        // A retry after a failed publish (or files removed by hand) puts them back.
+        if (!hostnames.every((h) => this.#o.files.isPublished(h, same, key)))
+          this.#o.files.publish(same, key);
+        return { certificate: same, reused: true, keyPem: key };
+      }
 
+      this.#o.files.checkReplaceable(hostnames);
       const issued = await this.#callIssuer(hostnames, input.keyType, input.clientAuth, now);
       const record = this.#persist(issued, {
         service: input.service,
@@ -130,6 +143,7 @@ export class Broker {
         );
       }
       this.#o.policy.recheck(cert.service, cert.hostnames);
+      this.#o.files.checkReplaceable(cert.hostnames);
       const now = this.#o.clock.now();
       const issued = await this.#callIssuer(cert.hostnames, cert.keyType, cert.clientAuth, now);
       const others = this.#o.store.currentFor(cert.hostnames).filter((c) => c.service === cert.service);
@@ -165,7 +179,8 @@ export class Broker {
         store.revoke(serial, reasonCode, this.#o.clock.now());
         events.revoked(latest, reasonCode);
       });
-      for (const hostname of latest.hostnames) files.unpublish(hostname, latest);
+      const key = files.readKey(serial);
+      for (const hostname of latest.hostnames) files.unpublish(hostname, latest, key);
       files.deleteKey(serial);
       await events.flush();
       return this.#find(serial);

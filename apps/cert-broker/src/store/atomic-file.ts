@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import {
   closeSync,
   fsyncSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -33,7 +34,12 @@ export function writeFileAtomic(path: string, data: string, mode = 0o644): void 
     throw err;
   }
   closeSync(fd);
-  renameSync(tmp, path);
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true }); // e.g. a directory in the way: leave no temporary behind
+    throw err;
+  }
   syncDirectory(dir);
 }
 
@@ -55,7 +61,10 @@ export function removeStrayTemporaries(dir: string): string[] {
   } catch {
     return [];
   }
-  const stray = names.filter((n) => n.startsWith(".") && n.includes(TMP_MARK));
+  // Only files: a directory with such a name is not one of ours (and must not stop a start).
+  const stray = names.filter(
+    (n) => n.startsWith(".") && n.includes(TMP_MARK) && !lstatSync(join(dir, n)).isDirectory(),
+  );
   for (const name of stray) rmSync(join(dir, name), { force: true });
   return stray;
 }

@@ -3,9 +3,11 @@
 // current certificate of each hostname is published for mc-proxy and containers as
 // <cert_dir>/<hostname>.pem (leaf), .key (0600) and .chain.pem (leaf + intermediates), each file
 // replaced atomically.
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { BrokerError } from "../broker/errors.js";
 import { removeStrayTemporaries, syncDirectory, writeFileAtomic } from "./atomic-file.js";
+import { readRegularFile } from "./read-regular.js";
 
 export interface PublishedPaths {
   certFile: string;
@@ -39,11 +41,7 @@ export class CertFiles {
   }
 
   readKey(serial: string): string | undefined {
-    try {
-      return readFileSync(this.#keyPath(serial), "utf8");
-    } catch {
-      return undefined;
-    }
+    return readRegularFile(this.#keyPath(serial));
   }
 
   deleteKey(serial: string): void {
@@ -68,29 +66,54 @@ export class CertFiles {
    * finds the new leaf finds its key too. Readers reload on mcp.cert.*.
    */
   publishHostname(hostname: string, cert: Publishable, keyPem: string): void {
+    this.checkReplaceable([hostname]);
     const p = this.paths(hostname);
     writeFileAtomic(p.keyFile, keyPem, 0o600);
     writeFileAtomic(p.chainFile, cert.chainPem);
     writeFileAtomic(p.certFile, cert.certPem);
   }
 
-  /** Whether `hostname`'s published files hold this certificate and its key. */
+  /**
+   * FailedPrecondition naming the path when one of these hostnames' files is something a rename
+   * cannot replace (a directory). A symlink, FIFO or stale file there is replaced, never written through.
+   */
+  checkReplaceable(hostnames: string[]): void {
+    for (const hostname of hostnames) {
+      for (const path of Object.values(this.paths(hostname))) {
+        if (lstatSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+          throw new BrokerError(
+            "failed-precondition",
+            `${path} is a directory where the certificate file for "${hostname}" goes; remove it`,
+          );
+        }
+      }
+    }
+  }
+
+  /** Whether `hostname`'s published files hold this certificate and its key (as regular files). */
   isPublished(hostname: string, cert: Publishable, keyPem: string): boolean {
     const p = this.paths(hostname);
-    const read = (f: string) => (existsSync(f) ? readFileSync(f, "utf8") : undefined);
     return (
-      read(p.certFile) === cert.certPem && read(p.chainFile) === cert.chainPem && read(p.keyFile) === keyPem
+      readRegularFile(p.certFile) === cert.certPem &&
+      readRegularFile(p.chainFile) === cert.chainPem &&
+      readRegularFile(p.keyFile) === keyPem
     );
   }
 
-  /** Removes `hostname`'s files if they still hold this certificate (a newer one may have replaced them). */
-  unpublish(hostname: string, cert: Publishable): void {
+  /**
+   * Removes those of `hostname`'s files that still hold this certificate or its key; a newer
+   * certificate's files, or anything else found there, stay.
+   */
+  unpublish(hostname: string, cert: Publishable, keyPem: string | undefined): void {
     const p = this.paths(hostname);
-    if (!existsSync(p.certFile) || readFileSync(p.certFile, "utf8") !== cert.certPem) return;
-    rmSync(p.certFile, { force: true });
-    rmSync(p.chainFile, { force: true });
-    rmSync(p.keyFile, { force: true });
-    syncDirectory(this.certDir);
+    const held: [string, string | undefined][] = [
+      [p.certFile, cert.certPem],
+      [p.chainFile, cert.chainPem],
+      [p.keyFile, keyPem],
+    ];
+    const ours = held.filter(([file, content]) => content !== undefined && readRegularFile(file) === content);
+    for (const [file] of ours) rmSync(file, { force: true });
+    if (ours.length > 0) syncDirectory(this.certDir);
   }
 
   /** Removes temporary files a crash left behind; returns how many. */
