@@ -23,6 +23,8 @@ export interface IssueSubject {
 }
 
 const SERVICE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Names in one certificate: Let's Encrypt's limit. Also bounds the work one request can ask for. */
+export const MAX_HOSTNAMES = 100;
 
 export class Policy {
   readonly #domain: string;
@@ -51,6 +53,12 @@ export class Policy {
     }
     if (subject.hostnames.length === 0) {
       throw new BrokerError("invalid-argument", "hostnames must list at least one DNS name");
+    }
+    if (subject.hostnames.length > MAX_HOSTNAMES) {
+      throw new BrokerError(
+        "invalid-argument",
+        `hostnames lists ${subject.hostnames.length} names; a certificate may have at most ${MAX_HOSTNAMES}`,
+      );
     }
     for (const name of subject.hostnames) {
       if (isWildcard(name)) {

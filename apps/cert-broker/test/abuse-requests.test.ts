@@ -1,0 +1,109 @@
+// A hostile or buggy API client: too many names, oversized and malformed bodies, values out of
+// range, over REST (curl) and Connect. Each gets a clear error naming what is wrong, nothing is
+// stored or written, and the process keeps serving.
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Code } from "@connectrpc/connect";
+import { type AppProcess, curl } from "@mcp/mcdsl/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { refusal } from "./helpers/abuse.js";
+import { type BrokerSetup, setupBroker } from "./helpers/broker-process.js";
+
+let broker: BrokerSetup;
+let app: AppProcess;
+
+beforeAll(async () => {
+  broker = await setupBroker({ config: { policy: 'public_hostnames = [".many.example.org"]' } });
+  app = await broker.start();
+});
+
+afterAll(async () => {
+  await app?.stop();
+  broker?.cleanup();
+});
+
+const names = (n: number) => Array.from({ length: n }, (_, i) => `n${i}.many.example.org`);
+
+/** POSTs `body` (sent as is, from a file: it may be larger than a command line) with the agent's token. */
+function post(path: string, body: string) {
+  const file = join(broker.dir, "body.json");
+  writeFileSync(file, body);
+  return curl(
+    "-H",
+    `authorization: Bearer ${broker.tokens.agent}`,
+    "-H",
+    "content-type: application/json",
+    "--data-binary",
+    `@${file}`,
+    `${broker.url}${path}`,
+  );
+}
+
+/** Nothing was stored and no file written, and the process still answers. */
+async function nothingChanged(): Promise<void> {
+  const listed = await broker.client(broker.tokens.reader).listCertificates({}, { timeoutMs: 3000 });
+  expect(listed.certificates).toEqual([]);
+  expect(existsSync(broker.certDir) ? readdirSync(broker.certDir) : []).toEqual([]);
+}
+
+describe("hostile requests", () => {
+  it("refuses more than 100 names in one certificate at once, naming the count and the limit", async () => {
+    const agent = broker.client(broker.tokens.agent);
+    const err = await refusal(
+      agent.issueCertificate({ service: "many", hostnames: names(101), routeHostnames: names(101) }),
+    );
+    expect(err.code).toBe(Code.InvalidArgument);
+    expect(err.rawMessage).toBe("hostnames lists 101 names; a certificate may have at most 100");
+    await nothingChanged();
+  });
+
+  it("answers a 4 MiB request of 60,000 names quickly instead of checking each against all others", async () => {
+    const many = names(60_000);
+    const started = Date.now();
+    const res = await post(
+      "/v1/certificates",
+      JSON.stringify({ service: "many", hostnames: many, routeHostnames: many }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ message: expect.stringContaining("at most 100") });
+    expect(Date.now() - started).toBeLessThan(3000);
+    await nothingChanged();
+  });
+
+  it("refuses oversized and malformed bodies with the reason", async () => {
+    const big = JSON.stringify({ service: "x".repeat(5 << 20), hostnames: ["x.many.example.org"] });
+    const cases: [string, string, number, string][] = [
+      ["oversized", big, 413, ""],
+      ["not JSON", "{", 400, ""],
+      ["a number for a list", '{"service":"many","hostnames":7}', 400, "hostnames"],
+      [
+        "an unknown key type",
+        '{"service":"many","hostnames":["many.svc.mcp.metacircular.net"],"keyType":99}',
+        400,
+        "key_type 99",
+      ],
+    ];
+    for (const [what, body, status, words] of cases) {
+      const res = await post("/v1/certificates", body);
+      expect({ what, status: res.status }).toEqual({ what, status });
+      expect(res.body).toContain(words);
+    }
+    await nothingChanged();
+  });
+
+  it("refuses bad serials, reasons and page tokens as InvalidArgument", async () => {
+    const agent = broker.client(broker.tokens.agent);
+    const cases: [string, () => Promise<unknown>, string][] = [
+      ["a path as serial", () => agent.getCertificate({ serial: "../../etc/passwd" }), "must be hexadecimal"],
+      ["65 hex digits", () => agent.renewCertificate({ serial: "a".repeat(65) }), "must be hexadecimal"],
+      ["an unknown reason", () => agent.revokeCertificate({ serial: "ab", reason: 99 }), "reason 99"],
+      ["a forged page token", () => agent.listCertificates({ pageToken: "Zm9vOmJhcg" }), "page_token"],
+    ];
+    for (const [what, call, words] of cases) {
+      const err = await refusal(call());
+      expect({ what, code: err.code }).toEqual({ what, code: Code.InvalidArgument });
+      expect(err.rawMessage).toContain(words);
+    }
+    await nothingChanged();
+  });
+});
