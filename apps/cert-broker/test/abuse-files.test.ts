@@ -6,48 +6,38 @@ import { execFileSync } from "node:child_process";
 import { lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
-import type { AppProcess } from "@mcp/mcdsl/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { publishedSerial, refusal } from "./helpers/abuse.js";
-import { type BrokerSetup, setupBroker } from "./helpers/broker-process.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { brokerForSuite, publishedSerial, refusal } from "./helpers/abuse.js";
 
-let broker: BrokerSetup;
-let app: AppProcess;
+const t = brokerForSuite();
 
-beforeAll(async () => {
-  broker = await setupBroker();
-  app = await broker.start();
-  mkdirSync(broker.certDir, { recursive: true }); // the broker makes it on its first write
-});
-
-afterAll(async () => {
-  await app?.stop();
-  broker?.cleanup();
+beforeAll(() => {
+  mkdirSync(t.broker.certDir, { recursive: true }); // the broker makes it on its first write
 });
 
 const own = (service: string) => `${service}.svc.mcp.metacircular.net`;
-const inCertDir = (name: string) => join(broker.certDir, name);
+const inCertDir = (name: string) => join(t.broker.certDir, name);
 const issue = (service: string) =>
-  broker
-    .client(broker.tokens.agent)
+  t.broker
+    .client(t.broker.tokens.agent)
     .issueCertificate({ service, hostnames: [own(service)] }, { timeoutMs: 5000 });
 
 /** Stops the broker and starts it again; fails (rather than hangs) when it is not ready in 10 s. */
 async function restart(): Promise<void> {
-  await app.stop();
-  app = broker.spawn();
-  await app.waitReady(`${broker.url}/readyz`, 10_000);
+  await t.app.stop();
+  t.app = t.broker.spawn();
+  await t.app.waitReady(`${t.broker.url}/readyz`, 10_000);
 }
 
 /** The broker still answers: a call that needs the event loop and the database. */
 async function stillServing(): Promise<void> {
-  const res = await broker.client(broker.tokens.reader).listCertificates({}, { timeoutMs: 3000 });
+  const res = await t.broker.client(t.broker.tokens.reader).listCertificates({}, { timeoutMs: 3000 });
   expect(Array.isArray(res.certificates)).toBe(true);
 }
 
 describe("things planted in cert_dir", () => {
   it("replaces a planted symlink instead of writing through it", async () => {
-    const victim = join(broker.dir, "victim.txt");
+    const victim = join(t.broker.dir, "victim.txt");
     writeFileSync(victim, "precious\n");
     for (const suffix of [".pem", ".key", ".chain.pem"])
       symlinkSync(victim, inCertDir(`${own("link")}${suffix}`));
@@ -56,7 +46,7 @@ describe("things planted in cert_dir", () => {
     for (const suffix of [".pem", ".key", ".chain.pem"]) {
       expect(lstatSync(inCertDir(`${own("link")}${suffix}`)).isFile()).toBe(true);
     }
-    expect(publishedSerial(broker.certDir, own("link"))).toBe(res.certificate!.serial);
+    expect(publishedSerial(t.broker.certDir, own("link"))).toBe(res.certificate!.serial);
   });
 
   it("revokes a certificate whose published file was replaced by a FIFO without blocking", async () => {
@@ -64,8 +54,8 @@ describe("things planted in cert_dir", () => {
     const pem = inCertDir(`${own("fifo")}.pem`);
     rmSync(pem);
     execFileSync("mkfifo", [pem]);
-    const revoked = await broker
-      .client(broker.tokens.agent)
+    const revoked = await t.broker
+      .client(t.broker.tokens.agent)
       .revokeCertificate({ serial: res.certificate!.serial }, { timeoutMs: 5000 });
     expect(revoked.certificate?.revokeTime).toBeDefined();
     await stillServing();
@@ -83,8 +73,8 @@ describe("things planted in cert_dir", () => {
     rmSync(inCertDir(`${own("zero")}.key`));
     symlinkSync("/dev/zero", inCertDir(`${own("zero")}.key`));
     await restart();
-    expect(publishedSerial(broker.certDir, own("pipe"))).toBe(fifo.certificate!.serial);
-    expect(publishedSerial(broker.certDir, own("zero"))).toBe(zero.certificate!.serial);
+    expect(publishedSerial(t.broker.certDir, own("pipe"))).toBe(fifo.certificate!.serial);
+    expect(publishedSerial(t.broker.certDir, own("zero"))).toBe(zero.certificate!.serial);
   });
 
   it("refuses to issue when a file it must replace is a directory, naming it, and stores nothing", async () => {
@@ -94,7 +84,7 @@ describe("things planted in cert_dir", () => {
     expect(err.code).toBe(Code.FailedPrecondition);
     expect(err.rawMessage).toContain(blocked);
     expect(err.rawMessage).toContain("directory");
-    const listed = await broker.client(broker.tokens.reader).listCertificates({ service: "dir" });
+    const listed = await t.broker.client(t.broker.tokens.reader).listCertificates({ service: "dir" });
     expect(listed.certificates).toEqual([]);
     await stillServing();
     rmSync(blocked, { recursive: true });
@@ -107,7 +97,7 @@ describe("things planted in cert_dir", () => {
     rmSync(inCertDir(`${own("gone")}.key`));
     const again = await issue("gone");
     expect(again).toMatchObject({ reused: true, certificate: { serial: first.certificate!.serial } });
-    expect(publishedSerial(broker.certDir, own("gone"))).toBe(first.certificate!.serial);
+    expect(publishedSerial(t.broker.certDir, own("gone"))).toBe(first.certificate!.serial);
   });
 
   it("starts when a current certificate's file became a directory and a directory looks like a temporary file", async () => {
@@ -117,10 +107,10 @@ describe("things planted in cert_dir", () => {
     mkdirSync(inCertDir(".planted.pem.tmp-0123456789ab"));
     await restart();
     await stillServing();
-    expect(app.stdout()).toContain(inCertDir(`${own("later")}.chain.pem`));
+    expect(t.app.stdout()).toContain(inCertDir(`${own("later")}.chain.pem`));
     // Once the directory is gone, the next start publishes the certificate again.
     rmSync(inCertDir(`${own("later")}.chain.pem`), { recursive: true });
     await restart();
-    expect(publishedSerial(broker.certDir, own("later"))).toBe(res.certificate!.serial);
+    expect(publishedSerial(t.broker.certDir, own("later"))).toBe(res.certificate!.serial);
   });
 });

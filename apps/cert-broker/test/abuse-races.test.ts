@@ -2,24 +2,11 @@
 // service; files that always belong together; a renewal racing a revocation.
 import { readdirSync } from "node:fs";
 import { Code } from "@connectrpc/connect";
-import type { AppProcess } from "@mcp/mcdsl/testing";
 import { CertificateStatus } from "@mcp/proto/certbroker/v1/certificate_pb.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { publishedSerial, refusal } from "./helpers/abuse.js";
-import { type BrokerSetup, setupBroker } from "./helpers/broker-process.js";
+import { describe, expect, it } from "vitest";
+import { brokerForSuite, publishedSerial, refusal } from "./helpers/abuse.js";
 
-let broker: BrokerSetup;
-let app: AppProcess;
-
-beforeAll(async () => {
-  broker = await setupBroker({ config: { policy: 'public_hostnames = [".race.example.org"]' } });
-  app = await broker.start();
-});
-
-afterAll(async () => {
-  await app?.stop();
-  broker?.cleanup();
-});
+const t = brokerForSuite({ config: { policy: 'public_hostnames = [".race.example.org"]' } });
 
 const request = (service: string, hostname: string) => ({
   service,
@@ -29,7 +16,7 @@ const request = (service: string, hostname: string) => ({
 
 describe("concurrent callers", () => {
   it("gives a public hostname requested by several services at once to exactly one of them", async () => {
-    const agent = broker.client(broker.tokens.agent);
+    const agent = t.broker.client(t.broker.tokens.agent);
     const hostname = "shared.race.example.org";
     const services = ["a", "b", "c", "d", "e", "f"];
     const results = await Promise.allSettled(
@@ -46,13 +33,13 @@ describe("concurrent callers", () => {
     }
     const current = await agent.listCertificates({ hostname, status: CertificateStatus.VALID });
     expect(current.certificates.map((c) => c.serial)).toEqual([winner.serial]);
-    expect(publishedSerial(broker.certDir, hostname)).toBe(winner.serial);
+    expect(publishedSerial(t.broker.certDir, hostname)).toBe(winner.serial);
     // The losers left no key behind.
-    expect(readdirSync(broker.keysDir)).toEqual([`${winner.serial}.key`]);
+    expect(readdirSync(t.broker.keysDir)).toEqual([`${winner.serial}.key`]);
   });
 
   it("answers the same request sent several times at once with one certificate", async () => {
-    const agent = broker.client(broker.tokens.agent);
+    const agent = t.broker.client(t.broker.tokens.agent);
     const hostname = "twice.race.example.org";
     const results = await Promise.all(
       Array.from({ length: 5 }, () => agent.issueCertificate(request("twice", hostname))),
@@ -60,11 +47,11 @@ describe("concurrent callers", () => {
     const serials = new Set(results.map((r) => r.certificate!.serial));
     expect(serials.size).toBe(1);
     expect(results.filter((r) => !r.reused)).toHaveLength(1);
-    expect(publishedSerial(broker.certDir, hostname)).toBe([...serials][0]);
+    expect(publishedSerial(t.broker.certDir, hostname)).toBe([...serials][0]);
   });
 
   it("orders a renewal and a revocation of one certificate: the files hold a current certificate or none", async () => {
-    const agent = broker.client(broker.tokens.agent);
+    const agent = t.broker.client(t.broker.tokens.agent);
     const hostname = "renew.race.example.org";
     const first = await agent.issueCertificate(request("renew", hostname));
     const serial = first.certificate!.serial;
@@ -76,7 +63,7 @@ describe("concurrent callers", () => {
     const current = await agent.listCertificates({ hostname, status: CertificateStatus.VALID });
     if (renewed.status === "fulfilled") {
       expect(current.certificates.map((c) => c.serial)).toEqual([renewed.value.certificate!.serial]);
-      expect(publishedSerial(broker.certDir, hostname)).toBe(renewed.value.certificate!.serial);
+      expect(publishedSerial(t.broker.certDir, hostname)).toBe(renewed.value.certificate!.serial);
     } else {
       expect((await refusal(Promise.reject(renewed.reason))).code).toBe(Code.FailedPrecondition);
       expect(current.certificates).toEqual([]);

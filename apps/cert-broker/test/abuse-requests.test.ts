@@ -4,51 +4,40 @@
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
-import { type AppProcess, curl } from "@mcp/mcdsl/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { refusal } from "./helpers/abuse.js";
-import { type BrokerSetup, setupBroker } from "./helpers/broker-process.js";
+import { curl } from "@mcp/mcdsl/testing";
+import type { RevocationReason } from "@mcp/proto/certbroker/v1/certificate_pb.js";
+import { describe, expect, it } from "vitest";
+import { brokerForSuite, refusal } from "./helpers/abuse.js";
 
-let broker: BrokerSetup;
-let app: AppProcess;
-
-beforeAll(async () => {
-  broker = await setupBroker({ config: { policy: 'public_hostnames = [".many.example.org"]' } });
-  app = await broker.start();
-});
-
-afterAll(async () => {
-  await app?.stop();
-  broker?.cleanup();
-});
+const t = brokerForSuite({ config: { policy: 'public_hostnames = [".many.example.org"]' } });
 
 const names = (n: number) => Array.from({ length: n }, (_, i) => `n${i}.many.example.org`);
 
 /** POSTs `body` (sent as is, from a file: it may be larger than a command line) with the agent's token. */
 function post(path: string, body: string) {
-  const file = join(broker.dir, "body.json");
+  const file = join(t.broker.dir, "body.json");
   writeFileSync(file, body);
   return curl(
     "-H",
-    `authorization: Bearer ${broker.tokens.agent}`,
+    `authorization: Bearer ${t.broker.tokens.agent}`,
     "-H",
     "content-type: application/json",
     "--data-binary",
     `@${file}`,
-    `${broker.url}${path}`,
+    `${t.broker.url}${path}`,
   );
 }
 
 /** Nothing was stored and no file written, and the process still answers. */
 async function nothingChanged(): Promise<void> {
-  const listed = await broker.client(broker.tokens.reader).listCertificates({}, { timeoutMs: 3000 });
+  const listed = await t.broker.client(t.broker.tokens.reader).listCertificates({}, { timeoutMs: 3000 });
   expect(listed.certificates).toEqual([]);
-  expect(existsSync(broker.certDir) ? readdirSync(broker.certDir) : []).toEqual([]);
+  expect(existsSync(t.broker.certDir) ? readdirSync(t.broker.certDir) : []).toEqual([]);
 }
 
 describe("hostile requests", () => {
   it("refuses more than 100 names in one certificate at once, naming the count and the limit", async () => {
-    const agent = broker.client(broker.tokens.agent);
+    const agent = t.broker.client(t.broker.tokens.agent);
     const err = await refusal(
       agent.issueCertificate({ service: "many", hostnames: names(101), routeHostnames: names(101) }),
     );
@@ -92,11 +81,15 @@ describe("hostile requests", () => {
   });
 
   it("refuses bad serials, reasons and page tokens as InvalidArgument", async () => {
-    const agent = broker.client(broker.tokens.agent);
+    const agent = t.broker.client(t.broker.tokens.agent);
     const cases: [string, () => Promise<unknown>, string][] = [
       ["a path as serial", () => agent.getCertificate({ serial: "../../etc/passwd" }), "must be hexadecimal"],
       ["65 hex digits", () => agent.renewCertificate({ serial: "a".repeat(65) }), "must be hexadecimal"],
-      ["an unknown reason", () => agent.revokeCertificate({ serial: "ab", reason: 99 }), "reason 99"],
+      [
+        "an unknown reason",
+        () => agent.revokeCertificate({ serial: "ab", reason: 99 as RevocationReason }),
+        "reason 99",
+      ],
       ["a forged page token", () => agent.listCertificates({ pageToken: "Zm9vOmJhcg" }), "page_token"],
     ];
     for (const [what, call, words] of cases) {

@@ -1,9 +1,12 @@
-// Shared by the abuse-*.test.ts suites: what a hostile client gets back, and whether the files a
-// hostname publishes belong together.
+// Shared by the abuse-*.test.ts suites: one broker per file, what a hostile client gets back, and
+// whether the files a hostname publishes belong together.
 import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConnectError } from "@connectrpc/connect";
+import type { AppProcess } from "@mcp/mcdsl/testing";
+import { afterAll, beforeAll } from "vitest";
+import { type BrokerSetup, type SetupOptions, setupBroker } from "./broker-process.js";
 
 /** The ConnectError a call failed with; fails the test when the call succeeds. */
 export async function refusal(call: Promise<unknown>): Promise<ConnectError> {
@@ -32,4 +35,24 @@ export function publishedSerial(certDir: string, hostname: string): string {
     throw new Error(`${hostname}.key is not the key of ${hostname}.pem`);
   }
   return leaf.serialNumber.toLowerCase();
+}
+
+/** The broker a suite runs against; `app` changes when a test restarts it. */
+export interface RunningBroker {
+  broker: BrokerSetup;
+  app: AppProcess;
+}
+
+/** Sets up and starts one broker for the whole file (beforeAll), and stops and removes it after. */
+export function brokerForSuite(options: SetupOptions = {}): RunningBroker {
+  const running = {} as RunningBroker;
+  beforeAll(async () => {
+    running.broker = await setupBroker(options);
+    running.app = await running.broker.start();
+  });
+  afterAll(async () => {
+    await running.app?.stop();
+    running.broker?.cleanup();
+  });
+  return running;
 }
