@@ -60,6 +60,11 @@ export class Broker {
   recover(): void {
     const { store, files, logger } = this.#o;
     const stray = files.removeStrayTemporaries();
+    // A revocation cut short leaves its files published (and its key, removed below): never serve them.
+    for (const cert of store.revokedUnexpired(this.#o.clock.now())) {
+      const key = files.readKey(cert.serial);
+      for (const hostname of cert.hostnames) files.unpublish(hostname, cert, key);
+    }
     const current = new Map(store.current().map((c) => [c.serial, c]));
     const known = store.serials();
     let orphans = 0;
@@ -179,6 +184,7 @@ export class Broker {
         store.revoke(serial, reasonCode, this.#o.clock.now());
         events.revoked(latest, reasonCode);
       });
+      failpoint("after-revoke-row");
       const key = files.readKey(serial);
       for (const hostname of latest.hostnames) files.unpublish(hostname, latest, key);
       files.deleteKey(serial);

@@ -48,12 +48,12 @@ export class CertFiles {
     rmSync(this.#keyPath(serial), { force: true });
   }
 
-  /** Serials that have a key file. */
+  /** Serials that have a key file (only <hex>.key files: anything else there is not the broker's). */
   keySerials(): string[] {
     if (!existsSync(this.keysDir)) return [];
-    return readdirSync(this.keysDir)
-      .filter((n) => n.endsWith(".key") && !n.startsWith("."))
-      .map((n) => n.slice(0, -4));
+    return readdirSync(this.keysDir, { withFileTypes: true })
+      .filter((e) => /^[0-9a-f]+\.key$/.test(e.name) && !e.isDirectory())
+      .map((e) => e.name.slice(0, -4));
   }
 
   /** Replaces every hostname's files with this certificate (see publishHostname). */
