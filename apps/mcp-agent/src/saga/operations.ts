@@ -1,10 +1,17 @@
 // What the API asks of the saga, with its rules: one saga per service at a time, a definition
 // for another node refused, components named that the definition lacks refused, stop/start/
 // restart of a stored service. Errors are OperationError values with a Connect-style code.
-import type { ServiceDefinition } from "@mcp/mcdsl/servicedef";
+import { ConfigError } from "@mcp/mcdsl/config";
+import {
+  type ServiceDefinition,
+  serviceDefinitionFromObject,
+  serviceSpecObject,
+  toServiceSpec,
+} from "@mcp/mcdsl/servicedef";
 import type { SagaDeps } from "./context.js";
 import { type DeployOptions, runDeploy } from "./deploy.js";
 import { ServiceLocks } from "./locks.js";
+import { checkOwnState } from "./own-state.js";
 import { makePlan, type Plan } from "./plan.js";
 import { runStop } from "./stop.js";
 
@@ -42,30 +49,38 @@ export class Operations {
     return makePlan(this.deps, definition, components);
   }
 
+  // Stop, start and restart take the lock before reading the stored service: during a first
+  // deploy the service is not stored yet, and the answer is "busy", not "not found".
   async stop(name: string, components: string[] = []): Promise<string> {
-    const definition = this.#stored(name);
-    this.#checkComponents(definition, components);
-    return this.locks.with(name, "a stop", () => runStop(this.deps, definition, components));
+    return this.locks.with(name, "a stop", async () => {
+      const definition = this.#stored(name);
+      this.#checkComponents(definition, components);
+      return runStop(this.deps, definition, components);
+    });
   }
 
-  /** Deploys the stored definition again (active again). */
+  /**
+   * Deploys the stored definition again (active again). It was checked when it was stored, maybe
+   * by an older agent or in a registry restored from a backup: it is checked again by today's
+   * rules, as a deploy would be.
+   */
   async start(name: string, components: string[] = [], options: DeployOptions = {}): Promise<string> {
-    const definition = { ...this.#stored(name), active: true };
-    this.#checkComponents(definition, components);
-    return this.locks.with(name, "a start", () =>
-      runDeploy(this.deps, definition, { ...options, components, kind: "start" }),
-    );
+    return this.locks.with(name, "a start", async () => {
+      const definition = { ...this.#recheck(this.#stored(name)), active: true };
+      this.#check(definition, components);
+      return runDeploy(this.deps, definition, { ...options, components, kind: "start" });
+    });
   }
 
   /** Restarts the running containers in place: same ports, routes and records. */
   async restart(name: string, components: string[] = []): Promise<void> {
-    const stored = this.deps.registry.services.get(name);
-    if (!stored) throw new OperationError("NOT_FOUND", `service "${name}" is not in the registry`);
-    this.#checkComponents(stored.definition, components);
-    if (stored.desiredState !== "running") {
-      throw new OperationError("FAILED_PRECONDITION", `${name} is stopped; use start`);
-    }
     await this.locks.with(name, "a restart", async () => {
+      const stored = this.deps.registry.services.get(name);
+      if (!stored) throw new OperationError("NOT_FOUND", `service "${name}" is not in the registry`);
+      this.#checkComponents(stored.definition, components);
+      if (stored.desiredState !== "running") {
+        throw new OperationError("FAILED_PRECONDITION", `${name} is stopped; use start`);
+      }
       const { registry, podman } = this.deps;
       const deploy = registry.journal.begin({
         service: name,
@@ -100,6 +115,20 @@ export class Operations {
     return stored.definition;
   }
 
+  /** The stored definition through today's parser; INVALID_ARGUMENT with every problem. */
+  #recheck(stored: ServiceDefinition): ServiceDefinition {
+    try {
+      // As a Deploy request would carry it: the same conversion and rules as api/spec-in.ts.
+      return serviceDefinitionFromObject(
+        serviceSpecObject(toServiceSpec(stored)),
+        `the stored definition of ${stored.name} (deploy a corrected one)`,
+      );
+    } catch (err) {
+      if (err instanceof ConfigError) throw new OperationError("INVALID_ARGUMENT", err.message);
+      throw err;
+    }
+  }
+
   #check(definition: ServiceDefinition, components: string[] = []): void {
     if (definition.node && definition.node !== this.deps.node.name) {
       throw new OperationError(
@@ -108,6 +137,7 @@ export class Operations {
       );
     }
     this.#checkComponents(definition, components);
+    checkOwnState(this.deps, definition);
   }
 
   #checkComponents(definition: ServiceDefinition, components: string[]): void {

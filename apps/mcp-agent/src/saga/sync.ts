@@ -1,6 +1,8 @@
 // SyncServices: make the node match a set of definitions. Each one is stored; an active one that
 // is new, changed or not running is deployed; an inactive one is stopped; with prune, services
 // missing from the set are stopped and forgotten. One service's failure does not stop the others.
+
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { ServiceDefinition } from "@mcp/mcdsl/servicedef";
 import type { Operations } from "./operations.js";
 
@@ -19,6 +21,7 @@ export async function syncServices(
   options: { prune: boolean; dryRun: boolean },
 ): Promise<SyncResult[]> {
   const { registry } = ops.deps;
+  refuseTwice(definitions);
   const results: SyncResult[] = [];
   for (const definition of definitions) {
     const service = definition.name;
@@ -64,4 +67,20 @@ export async function syncServices(
     }
   }
   return results;
+}
+
+/**
+ * A set naming a service twice is refused whole, before anything is done: which of the two the
+ * operator meant is not the agent's to guess (in order, the last would silently win).
+ */
+function refuseTwice(definitions: ServiceDefinition[]): void {
+  const first = new Map<string, number>();
+  const twice: string[] = [];
+  definitions.forEach((definition, index) => {
+    const at = first.get(definition.name);
+    if (at === undefined) first.set(definition.name, index);
+    else twice.push(`services[${index}]: ${definition.name} is defined twice (first at services[${at}])`);
+  });
+  // A ConnectError, not an OperationError: the SyncServices handler passes errors on as they are.
+  if (twice.length > 0) throw new ConnectError(twice.join("\n"), Code.InvalidArgument);
 }

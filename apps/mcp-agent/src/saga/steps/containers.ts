@@ -2,14 +2,12 @@
 // the old one (under a temporary name while the old one holds `<service>-<component>`), then held
 // at the health gate. L4 routes get the certificate, its key and the root CA mounted read-only
 // with TLS_CERT_FILE / TLS_KEY_FILE / TLS_CA_FILE. Undo: remove the new container.
-import type { ComponentSpec } from "@mcp/mcdsl/servicedef";
+import { type ComponentSpec, TLS_MOUNT_DIR as TLS_DIR } from "@mcp/mcdsl/servicedef";
 import { buildContainerSpec, type ContainerSpec, containerName } from "../../runtime/container-spec.js";
 import { PodmanError } from "../../runtime/errors.js";
 import type { SagaDeps } from "../context.js";
 import { waitHealthy } from "../health.js";
 import type { Compensator, DeployState, Step } from "../step.js";
-
-const TLS_DIR = "/run/mcp/tls";
 
 export function containerStep(deps: SagaDeps, component: ComponentSpec): Step {
   return {

@@ -1,0 +1,143 @@
+// Hostile definitions sent to a real agent (the whole platform runs: test/helpers/platform.ts):
+// each one that would have reached podman as something else than the operator meant (a host
+// path, an env-file line, a transport, a probe's request line) is refused as InvalidArgument
+// naming the field, over gRPC, the Connect protocol's JSON and REST alike, and changes nothing
+// on the node: no container, lease, route, record, deploy, event or registry entry.
+import { dirname, join } from "node:path";
+import { toJson } from "@bufbuild/protobuf";
+import { type Client, Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { appendTokenEntry, bearerTokenInterceptor, mintToken } from "@mcp/mcdsl/auth";
+import { toServiceSpec } from "@mcp/mcdsl/servicedef";
+import { AgentService } from "@mcp/proto/mcp/agent/v1/service_pb.js";
+import { type ComponentSpec, type ServiceSpec, ServiceSpecSchema } from "@mcp/proto/mcp/agent/v1/spec_pb.js";
+import { describe, expect, it } from "vitest";
+import { expectUntouched, goodService, usePlatform } from "./helpers/deploy-abuse.js";
+
+let adminToken: string;
+// A second admin token, for the JSON and REST clients made here (the agent reads tokens at start).
+const fx = usePlatform(async (platform) => {
+  const admin = mintToken("abuser", ["admin"]);
+  appendTokenEntry(join(platform.dir, "agent-tokens.toml"), admin.entry);
+  adminToken = admin.token;
+  await platform.restartAgent();
+});
+
+/** The good definition of a new service, as the request's message, with its component spoilt. */
+function spoilt(suffix: string, spoil: (component: ComponentSpec) => void) {
+  const name = fx.named(suffix);
+  const spec = toServiceSpec(goodService(name, fx.proxyPort));
+  spoil(spec.components[0]!);
+  return { name, spec };
+}
+
+/** A Deploy's streamed steps and the error it ended with. */
+async function deployRaw(client: Client<typeof AgentService>, spec: ServiceSpec) {
+  const steps: string[] = [];
+  try {
+    for await (const r of client.deploy({ service: spec })) steps.push(String(r.step));
+  } catch (err) {
+    return { steps, error: ConnectError.from(err) };
+  }
+  return { steps, error: undefined };
+}
+
+const registryDir = () => dirname(join(fx.platform.dir, "agent", "registry.db"));
+
+describe("Deploy refuses a definition podman would misread, before any step", () => {
+  const cases: [string, (c: ComponentSpec) => void, string][] = [
+    ["root", (c) => c.volumes.push("/:/host"), "volumes[0]: the host's root directory cannot be mounted"],
+    [
+      "dotdot",
+      (c) => c.volumes.push("/srv/x/../../etc:/e"),
+      'volumes[0]: the host path must be written plainly (no ".", ".." or "//"): "/etc"',
+    ],
+    [
+      "socket",
+      (c) => c.volumes.push("/run/podman/podman.sock:/run/podman.sock"),
+      "volumes[0]: /run/podman (podman's API socket) cannot be mounted",
+    ],
+    ["envlf", (c) => (c.env.GREETING = "hi\nEVIL=1"), "env] GREETING: the value contains a line feed"],
+    ["envnul", (c) => (c.env.GREETING = "hi\u0000"), "env] GREETING: the value contains a NUL"],
+    [
+      "envbig",
+      (c) => (c.env.BLOB = "x".repeat(70_000)),
+      "env] BLOB: BLOB=… is 70005 bytes; podman reads at most 65535 per variable",
+    ],
+    ["cmdnul", (c) => c.cmd.splice(1, 0, "-v\u0000"), "cmd[1]: a command argument cannot contain a NUL"],
+    ["transport", (c) => (c.image = "docker-archive:x"), 'image: "docker-archive:" is a podman transport'],
+    [
+      "probe",
+      (c) => {
+        c.health = toServiceSpec(goodService("x", 1, '[components.health]\nhttp = "/"'))
+          .components[0]!.health;
+        if (c.health?.probe.case === "http") c.health.probe.value.path = "/a b";
+      },
+      'health] http: expected an HTTP path starting with "/", got "/a b"',
+    ],
+  ];
+
+  it.each(cases)("%s", async (suffix, spoil, reason) => {
+    const { name, spec } = spoilt(suffix, spoil);
+    const { steps, error } = await deployRaw(fx.platform.client, spec);
+    expect(steps).toEqual([]);
+    expect(error?.code).toBe(Code.InvalidArgument);
+    expect(error?.message).toContain(`service ${name}: [components[0]`);
+    expect(error?.message).toContain(reason);
+    await expectUntouched(fx.platform, name);
+  });
+
+  it("a volume reaching the agent's own registry: its directory, a file in it, a directory holding it", async () => {
+    for (const [suffix, source] of [
+      ["state", registryDir()],
+      ["db", join(registryDir(), "registry.db")],
+      ["parent", fx.platform.dir],
+    ] as const) {
+      const { name, spec } = spoilt(suffix, (c) => c.volumes.push(`${source}:/x:ro`));
+      const reason = `service ${name}: [components[0]] volumes[0]: ${source} reaches the agent's own state (${registryDir()}: its registry)`;
+      const { steps, error } = await deployRaw(fx.platform.client, spec);
+      expect(steps).toEqual([]);
+      expect(error?.code).toBe(Code.InvalidArgument);
+      expect(error?.message).toContain(reason);
+      // Plan (read-only) says the same.
+      await expect(fx.platform.client.plan({ service: spec })).rejects.toThrow(reason);
+      await expectUntouched(fx.platform, name);
+    }
+  });
+});
+
+describe("the same over the Connect protocol's JSON and over REST", () => {
+  it("Deploy in JSON over HTTP/1.1: InvalidArgument naming the field", async () => {
+    const json = createClient(
+      AgentService,
+      createConnectTransport({
+        baseUrl: fx.platform.agentUrl,
+        httpVersion: "1.1",
+        useBinaryFormat: false,
+        interceptors: [bearerTokenInterceptor(adminToken)],
+      }),
+    );
+    const { name, spec } = spoilt("json", (c) => c.volumes.push("/etc:/host-etc:U"));
+    const { steps, error } = await deployRaw(json, spec);
+    expect(steps).toEqual([]);
+    expect(error?.code).toBe(Code.InvalidArgument);
+    expect(error?.message).toContain(
+      "[components[0]] volumes[0]: /etc cannot be mounted as a whole: mount the service's own directory under it",
+    );
+    await expectUntouched(fx.platform, name);
+  });
+
+  it("POST /v1/services/{name}:plan: HTTP 400, invalid_argument naming the field", async () => {
+    const { name, spec } = spoilt("rest", (c) => (c.env.PEM = "-----BEGIN\r\nabc"));
+    const res = await fetch(`${fx.platform.agentUrl}/v1/services/${name}:plan`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ service: toJson(ServiceSpecSchema, spec) }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { code: string; message: string };
+    expect(body.code).toBe("invalid_argument");
+    expect(body.message).toContain("[components[0].env] PEM: the value contains a carriage return");
+    await expectUntouched(fx.platform, name);
+  });
+});

@@ -1,0 +1,132 @@
+// Hostile timing and stored state against a real agent (test/helpers/fx.platform.ts): a stored
+// definition that today's rules refuse (an older agent's, or a registry restored from a backup),
+// a sync naming one service twice, a stop and a deploy of one service at once, and two services
+// whose container names collide. Each is refused with the reason, or both sides end as asked.
+import { join } from "node:path";
+import { Code } from "@connectrpc/connect";
+import { toServiceSpec } from "@mcp/mcdsl/servicedef";
+import { describe, expect, it } from "vitest";
+import { Registry } from "../src/store/registry.js";
+import { goodService, usePlatform } from "./helpers/deploy-abuse.js";
+import { ZONE } from "./helpers/platform.js";
+import { containers, curlThrough, deploy } from "./helpers/saga-client.js";
+import { registryOf } from "./helpers/world.js";
+
+const fx = usePlatform();
+
+describe("stored definitions are checked again before they run", () => {
+  it("StartService refuses a stored definition mounting the host's root, and starts nothing", async () => {
+    const service = fx.named("stored");
+    expect((await deploy(fx.platform.client, goodService(service, fx.proxyPort))).error).toBeUndefined();
+    await fx.platform.client.stopService({ name: service });
+    // What an older agent let in, or a restored backup holds: the file as the agent reads it.
+    const registry = new Registry(join(fx.platform.dir, "agent", "registry.db"));
+    try {
+      const stored = registry.services.get(service)!;
+      const [web] = stored.definition.components;
+      const volume = { spec: "/:/host", source: "/", target: "/host", options: [] };
+      registry.services.put(
+        { ...stored.definition, components: [{ ...web!, volumes: [volume] }] },
+        { desiredState: "stopped" },
+      );
+    } finally {
+      registry.close();
+    }
+    const deploysBefore = registryOf(fx.platform, service).deploys;
+    await expect(fx.platform.client.startService({ name: service })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage: `the stored definition of ${service} (deploy a corrected one): [components[0]] volumes[0]: the host's root directory cannot be mounted, got "/:/host"`,
+    });
+    expect(containers(service)).toEqual([]);
+    expect(registryOf(fx.platform, service)).toMatchObject({
+      leases: [],
+      routes: [],
+      deploys: deploysBefore,
+    });
+
+    // A corrected definition deploys as usual.
+    expect((await deploy(fx.platform.client, goodService(service, fx.proxyPort))).error).toBeUndefined();
+    expect(containers(service)).toHaveLength(1);
+    await fx.platform.client.stopService({ name: service });
+  }, 60_000);
+});
+
+describe("a sync naming a service twice", () => {
+  it("is refused whole before anything is deployed (the last would silently win)", async () => {
+    const a = fx.named("sync-a");
+    const twice = fx.named("sync-twice");
+    const spec = (name: string, extra = "") => toServiceSpec(goodService(name, fx.proxyPort, extra));
+    await expect(
+      fx.platform.client.syncServices({
+        services: [spec(a), spec(twice), spec(twice, 'env = { MODE = "other" }')],
+      }),
+    ).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage: `services[2]: ${twice} is defined twice (first at services[1])`,
+    });
+    expect([...containers(a), ...containers(twice)]).toEqual([]);
+    const listed = (await fx.platform.client.listServices({})).services.map((s) => s.spec?.name);
+    expect(listed).not.toContain(a);
+    expect(listed).not.toContain(twice);
+  }, 30_000);
+});
+
+describe("one service, two sagas at once", () => {
+  it("a stop during a deploy, and a deploy during a stop, are Aborted; the running saga ends as asked", async () => {
+    const service = fx.named("busy");
+    const slow = goodService(service, fx.proxyPort, 'env = { V = "1" }');
+    const deploying = deploy(fx.platform.client, slow);
+    await waitFor(() => containers(service).length > 0);
+    await expect(fx.platform.client.stopService({ name: service })).rejects.toMatchObject({
+      code: Code.Aborted,
+    });
+    expect((await deploying).error).toBeUndefined();
+    expect((await curlThrough(fx.proxyPort, `${service}.${ZONE}`, fx.platform.rootCa)).status).toBe(200);
+
+    const sagas = registryOf(fx.platform, service).deploys.length;
+    const stopping = fx.platform.client.stopService({ name: service });
+    await waitFor(() => registryOf(fx.platform, service).deploys.length > sagas); // the stop is journalled
+    const redeploy = await deploy(
+      fx.platform.client,
+      goodService(service, fx.proxyPort, 'env = { V = "2" }'),
+    );
+    expect(redeploy.error?.code).toBe(Code.Aborted);
+    expect(redeploy.steps).toEqual([]);
+    await stopping;
+    expect(containers(service)).toEqual([]);
+    expect(registryOf(fx.platform, service).leases).toEqual([]);
+  }, 60_000);
+});
+
+describe("container names that collide across services", () => {
+  it("x-y's z and x's y-z (both x-y-z) deploy at once, and stopping one leaves the other", async () => {
+    const xy = fx.named("x-y");
+    const x = fx.named("x");
+    const def = (service: string, component: string) => {
+      const d = goodService(service, fx.proxyPort);
+      return { ...d, components: [{ ...d.components[0]!, name: component }] };
+    };
+    const [one, two] = await Promise.all([
+      deploy(fx.platform.client, def(xy, "z")),
+      deploy(fx.platform.client, def(x, "y-z")),
+    ]);
+    expect([one.error, two.error]).toEqual([undefined, undefined]);
+    expect(containers(xy).map((c) => c.state)).toEqual(["running"]);
+    expect(containers(x).map((c) => c.state)).toEqual(["running"]);
+    expect(new Set([...containers(xy), ...containers(x)].map((c) => c.name)).size).toBe(2);
+
+    await fx.platform.client.stopService({ name: x });
+    expect(containers(x)).toEqual([]);
+    expect(containers(xy).map((c) => c.state)).toEqual(["running"]);
+    expect((await curlThrough(fx.proxyPort, `${xy}.${ZONE}`, fx.platform.rootCa)).status).toBe(200);
+    await fx.platform.client.stopService({ name: xy });
+  }, 60_000);
+});
+
+async function waitFor(condition: () => boolean, ms = 20_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
