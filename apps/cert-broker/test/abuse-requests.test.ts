@@ -5,9 +5,9 @@ import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import { curl } from "@mcp/mcdsl/testing";
-import type { RevocationReason } from "@mcp/proto/certbroker/v1/certificate_pb.js";
+import { CertificateStatus, type RevocationReason } from "@mcp/proto/certbroker/v1/certificate_pb.js";
 import { describe, expect, it } from "vitest";
-import { brokerForSuite, refusal } from "./helpers/abuse.js";
+import { brokerForSuite, publishedSerial, refusal } from "./helpers/abuse.js";
 
 const t = brokerForSuite({ config: { policy: 'public_hostnames = [".many.example.org"]' } });
 
@@ -28,9 +28,11 @@ function post(path: string, body: string) {
   );
 }
 
-/** Nothing was stored and no file written, and the process still answers. */
+/** No certificate is current and no file written (the one issued below is revoked), and the process answers. */
 async function nothingChanged(): Promise<void> {
-  const listed = await t.broker.client(t.broker.tokens.reader).listCertificates({}, { timeoutMs: 3000 });
+  const listed = await t.broker
+    .client(t.broker.tokens.reader)
+    .listCertificates({ status: CertificateStatus.VALID }, { timeoutMs: 3000 });
   expect(listed.certificates).toEqual([]);
   expect(existsSync(t.broker.certDir) ? readdirSync(t.broker.certDir) : []).toEqual([]);
 }
@@ -56,6 +58,35 @@ describe("hostile requests", () => {
     expect(res.status).toBe(400);
     expect(res.json).toMatchObject({ message: expect.stringContaining("at most 100") });
     expect(Date.now() - started).toBeLessThan(3000);
+    await nothingChanged();
+  });
+
+  it("publishes a 245-character name and refuses a longer one, whose file name could not exist", async () => {
+    // Labels of 63 characters, ending in .many.example.org (17): the file is <name>.chain.pem.
+    const named = (length: number) => {
+      const body = length - ".many.example.org".length;
+      const labels = Array.from({ length: Math.ceil(body / 64) }, (_, i) =>
+        "a".repeat(Math.min(63, body - i * 64)),
+      );
+      return `${labels.join(".")}.many.example.org`;
+    };
+    const agent = t.broker.client(t.broker.tokens.agent);
+    const longest = named(245);
+    expect(longest).toHaveLength(245);
+    const ok = await agent.issueCertificate({
+      service: "many",
+      hostnames: [longest],
+      routeHostnames: [longest],
+    });
+    expect(publishedSerial(t.broker.certDir, longest)).toBe(ok.certificate!.serial);
+    await agent.revokeCertificate({ serial: ok.certificate!.serial });
+    const tooLong = named(246);
+    const err = await refusal(
+      agent.issueCertificate({ service: "many", hostnames: [tooLong], routeHostnames: [tooLong] }),
+    );
+    expect(err.code).toBe(Code.InvalidArgument);
+    expect(err.rawMessage).toContain(`hostname "${tooLong}" is 246 characters`);
+    expect(err.rawMessage).toContain("at most 245");
     await nothingChanged();
   });
 

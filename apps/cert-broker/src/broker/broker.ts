@@ -122,7 +122,7 @@ export class Broker {
         return { certificate: same, reused: true, keyPem: key };
       }
 
-      this.#o.files.checkReplaceable(hostnames);
+      this.#o.files.checkPublishable(hostnames);
       const issued = await this.#callIssuer(hostnames, input.keyType, input.clientAuth, now);
       const record = this.#persist(issued, {
         service: input.service,
@@ -148,7 +148,7 @@ export class Broker {
         );
       }
       this.#o.policy.recheck(cert.service, cert.hostnames);
-      this.#o.files.checkReplaceable(cert.hostnames);
+      this.#o.files.checkPublishable(cert.hostnames);
       const now = this.#o.clock.now();
       const issued = await this.#callIssuer(cert.hostnames, cert.keyType, cert.clientAuth, now);
       const others = this.#o.store.currentFor(cert.hostnames).filter((c) => c.service === cert.service);

@@ -21,7 +21,8 @@ const TMP_MARK = ".tmp-";
 export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const tmp = join(dir, `.${basename(path)}${TMP_MARK}${randomBytes(6).toString("hex")}`);
+  // Shortened, so the temporary's name fits where the final one just does (255 bytes).
+  const tmp = join(dir, `.${basename(path).slice(0, 200)}${TMP_MARK}${randomBytes(6).toString("hex")}`);
   // The mode is set at creation, so a key is never readable by others, not even for a moment.
   const fd = openSync(tmp, "wx", mode);
   try {

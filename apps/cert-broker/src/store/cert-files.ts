@@ -9,6 +9,12 @@ import { BrokerError } from "../broker/errors.js";
 import { removeStrayTemporaries, syncDirectory, writeFileAtomic } from "./atomic-file.js";
 import { readRegularFile } from "./read-regular.js";
 
+/** Linux's limit on one file name (bytes; hostnames are ASCII). */
+const NAME_MAX = 255;
+const CHAIN = ".chain.pem";
+/** The longest hostname whose <hostname>.chain.pem fits in a file name. */
+const MAX_PUBLISHED_NAME = NAME_MAX - CHAIN.length;
+
 export interface PublishedPaths {
   certFile: string;
   keyFile: string;
@@ -32,7 +38,7 @@ export class CertFiles {
     return {
       certFile: join(this.certDir, `${hostname}.pem`),
       keyFile: join(this.certDir, `${hostname}.key`),
-      chainFile: join(this.certDir, `${hostname}.chain.pem`),
+      chainFile: join(this.certDir, `${hostname}${CHAIN}`),
     };
   }
 
@@ -66,7 +72,7 @@ export class CertFiles {
    * finds the new leaf finds its key too. Readers reload on mcp.cert.*.
    */
   publishHostname(hostname: string, cert: Publishable, keyPem: string): void {
-    this.checkReplaceable([hostname]);
+    this.checkPublishable([hostname]);
     const p = this.paths(hostname);
     writeFileAtomic(p.keyFile, keyPem, 0o600);
     writeFileAtomic(p.chainFile, cert.chainPem);
@@ -74,11 +80,19 @@ export class CertFiles {
   }
 
   /**
-   * FailedPrecondition naming the path when one of these hostnames' files is something a rename
-   * cannot replace (a directory). A symlink, FIFO or stale file there is replaced, never written through.
+   * Refuses, before anything is issued, what publishing could not do: a name too long for its file
+   * names (InvalidArgument), or a directory where a file goes (FailedPrecondition naming the path).
+   * A symlink, FIFO or stale file there is replaced by the rename, never written through.
    */
-  checkReplaceable(hostnames: string[]): void {
+  checkPublishable(hostnames: string[]): void {
     for (const hostname of hostnames) {
+      if (hostname.length > MAX_PUBLISHED_NAME) {
+        throw new BrokerError(
+          "invalid-argument",
+          `hostname "${hostname}" is ${hostname.length} characters; its file ${hostname}${CHAIN} would exceed ` +
+            `the ${NAME_MAX} bytes of a file name, so cert-broker publishes names of at most ${MAX_PUBLISHED_NAME}`,
+        );
+      }
       for (const path of Object.values(this.paths(hostname))) {
         if (lstatSync(path, { throwIfNoEntry: false })?.isDirectory()) {
           throw new BrokerError(
