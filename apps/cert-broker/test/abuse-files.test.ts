@@ -3,7 +3,7 @@
 // exhaust memory reading, must refuse what it cannot replace naming the path, and must keep serving
 // and keep starting.
 import { execFileSync } from "node:child_process";
-import { lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -89,6 +89,23 @@ describe("things planted in cert_dir", () => {
     await stillServing();
     rmSync(blocked, { recursive: true });
     expect((await issue("dir")).reused).toBe(false);
+  });
+
+  it("refuses to issue while cert_dir is not a directory, naming it, and issues once it is again", async () => {
+    const moved = `${t.broker.certDir}.moved`;
+    renameSync(t.broker.certDir, moved);
+    writeFileSync(t.broker.certDir, "not a directory\n");
+    try {
+      const err = await refusal(issue("nodir"));
+      expect(err.code).toBe(Code.FailedPrecondition);
+      expect(err.rawMessage).toContain(t.broker.certDir);
+      const listed = await t.broker.client(t.broker.tokens.reader).listCertificates({ service: "nodir" });
+      expect(listed.certificates).toEqual([]);
+    } finally {
+      rmSync(t.broker.certDir);
+      renameSync(moved, t.broker.certDir);
+    }
+    expect((await issue("nodir")).reused).toBe(false);
   });
 
   it("puts back removed files when the agent asks again for the certificate it holds", async () => {

@@ -94,7 +94,17 @@ export class CertFiles {
         );
       }
       for (const path of Object.values(this.paths(hostname))) {
-        if (lstatSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+        let isDirectory: boolean | undefined;
+        try {
+          isDirectory = lstatSync(path, { throwIfNoEntry: false })?.isDirectory();
+        } catch (err) {
+          // e.g. ENOTDIR: cert_dir itself is not a directory
+          throw new BrokerError(
+            "failed-precondition",
+            `cannot publish "${hostname}" in cert_dir ${this.certDir}: ${(err as Error).message}`,
+          );
+        }
+        if (isDirectory) {
           throw new BrokerError(
             "failed-precondition",
             `${path} is a directory where the certificate file for "${hostname}" goes; remove it`,
