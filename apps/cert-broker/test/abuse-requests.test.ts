@@ -90,6 +90,22 @@ describe("hostile requests", () => {
     await nothingChanged();
   });
 
+  it("names route_hostnames when a declared route name is what is wrong", async () => {
+    const agent = t.broker.client(t.broker.tokens.agent);
+    const hostnames = ["many.svc.mcp.metacircular.net"];
+    for (const [route, code] of [
+      ["a..b.many.example.org", Code.InvalidArgument],
+      ["*.many.example.org", Code.PermissionDenied],
+    ] as const) {
+      const err = await refusal(
+        agent.issueCertificate({ service: "many", hostnames, routeHostnames: [route] }),
+      );
+      expect({ route, code: err.code }).toEqual({ route, code });
+      expect(err.rawMessage).toContain(`route_hostnames: hostname "${route}"`);
+    }
+    await nothingChanged();
+  });
+
   it("refuses oversized and malformed bodies with the reason", async () => {
     const big = JSON.stringify({ service: "x".repeat(5 << 20), hostnames: ["x.many.example.org"] });
     const cases: [string, string, number, string][] = [

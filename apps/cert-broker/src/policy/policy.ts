@@ -68,7 +68,7 @@ export class Policy {
         );
       }
     }
-    const declared = new Set(normalizeHostnames(subject.routeHostnames));
+    const declared = new Set(declaredHostnames(subject.routeHostnames));
     const hostnames: string[] = [];
     for (const given of subject.hostnames) {
       const name = normalizeHostname(given);
@@ -107,5 +107,15 @@ export class Policy {
 
   #isListedPublic(name: string): boolean {
     return this.#exact.has(name) || this.#suffixes.some((s) => name.endsWith(s));
+  }
+}
+
+/** route_hostnames normalised; a bad one is refused naming that field (the names asked for are in hostnames). */
+function declaredHostnames(routeHostnames: string[]): string[] {
+  try {
+    return normalizeHostnames(routeHostnames);
+  } catch (err) {
+    if (err instanceof BrokerError) throw new BrokerError(err.code, `route_hostnames: ${err.message}`);
+    throw err;
   }
 }
