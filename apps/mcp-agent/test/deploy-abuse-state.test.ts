@@ -4,11 +4,13 @@
 // whose container names collide. Each is refused with the reason, or both sides end as asked.
 import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
-import { toServiceSpec } from "@mcp/mcdsl/servicedef";
+import { parseServiceDefinition, toServiceSpec } from "@mcp/mcdsl/servicedef";
+import { freePort } from "@mcp/mcdsl/testing";
 import { describe, expect, it } from "vitest";
 import { Registry } from "../src/store/registry.js";
 import { goodService, usePlatform } from "./helpers/deploy-abuse.js";
 import { ZONE } from "./helpers/platform.js";
+import { TEST_IMAGE } from "./helpers/podman-fixture.js";
 import { containers, curlThrough, deploy } from "./helpers/saga-client.js";
 import { registryOf } from "./helpers/world.js";
 
@@ -98,8 +100,31 @@ describe("one service, two sagas at once", () => {
   }, 60_000);
 });
 
-describe("container names that collide across services", () => {
-  it("x-y's z and x's y-z (both x-y-z) deploy at once, and stopping one leaves the other", async () => {
+describe("services that clash", () => {
+  it("a fixed host port another service holds: the second fails naming its own container and the port, nothing left", async () => {
+    const port = await freePort();
+    const legacy = (service: string) =>
+      parseServiceDefinition(
+        `name = "${service}"\n[[components]]\nname = "web"\nimage = "${TEST_IMAGE}"\n` +
+          `cmd = ["httpd", "-f", "-p", "8080", "-h", "/www"]\nports = ["127.0.0.1:${port}:8080"]\n`,
+        `${service}.toml`,
+      );
+    const first = fx.named("fixed-a");
+    const second = fx.named("fixed-b");
+    expect((await deploy(fx.platform.client, legacy(first))).error).toBeUndefined();
+    const run = await deploy(fx.platform.client, legacy(second));
+    expect(run.error?.code).toBe(Code.FailedPrecondition);
+    // Its own container's name: the port's "address already in use" is no name clash to dodge.
+    expect(run.error?.message).toContain(
+      `failed at container.started: podman run ${second}-web: cannot listen on the TCP port: listen tcp4 127.0.0.1:${port}: bind: address already in use`,
+    );
+    expect(containers(second)).toEqual([]);
+    expect(registryOf(fx.platform, second)).toMatchObject({ leases: [], deploys: ["rolled_back"] });
+    expect(containers(first).map((c) => c.state)).toEqual(["running"]);
+    await fx.platform.client.stopService({ name: first });
+  }, 60_000);
+
+  it("container names: x-y's z and x's y-z (both x-y-z) deploy at once, and stopping one leaves the other", async () => {
     const xy = fx.named("x-y");
     const x = fx.named("x");
     const def = (service: string, component: string) => {

@@ -80,7 +80,8 @@ function checkRoutes(
     variables.set(variable, name);
 
     const hostname = str(route.hostname);
-    if (hostname?.endsWith(`.${context.domain}`) && hostname !== defaultHostname) {
+    const inZone = hostname === context.domain || hostname?.endsWith(`.${context.domain}`);
+    if (inZone && hostname !== defaultHostname) {
       context.report(
         [...path, "hostname"],
         `names under ${context.domain} are given by the platform; this service's is ${defaultHostname}`,

@@ -138,6 +138,19 @@ describe("values that reach podman's command line or env-file", () => {
   });
 });
 
+describe("names the platform gives", () => {
+  it("the zone's own name is not a service's public hostname (only <service>.<zone> is)", () => {
+    const text = (hostname: string) =>
+      `name = "svc"\n[[components]]\nname = "web"\nimage = "x"\n[[components.routes]]\nname = "r"\nport = 443\nhostname = "${hostname}"\n`;
+    for (const hostname of ["svc.mcp.metacircular.net", "other.svc.mcp.metacircular.net"]) {
+      expect(() => parseServiceDefinition(text(hostname), "svc.toml")).toThrow(
+        "svc.toml:8: [components[0].routes[0]] hostname: names under svc.mcp.metacircular.net are given by the platform; this service's is svc.svc.mcp.metacircular.net",
+      );
+    }
+    expect(() => parseServiceDefinition(text("svc.svc.mcp.metacircular.net"), "svc.toml")).not.toThrow();
+  });
+});
+
 describe("the same rules for a definition sent as data (the agent's RPCs)", () => {
   it("names every field by its key path", () => {
     const data = {

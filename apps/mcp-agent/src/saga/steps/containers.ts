@@ -9,6 +9,9 @@ import type { SagaDeps } from "../context.js";
 import { waitHealthy } from "../health.js";
 import type { Compensator, DeployState, Step } from "../step.js";
 
+// podman's "the container name "x" is already in use by …"; not a port's "address already in use".
+const NAME_IN_USE = /name "[^"]*" is already in use|that name is already in use/i;
+
 export function containerStep(deps: SagaDeps, component: ComponentSpec): Step {
   return {
     name: "container.started",
@@ -49,7 +52,7 @@ export function containerStep(deps: SagaDeps, component: ComponentSpec): Step {
         id = await runContainer(deps, spec, network);
       } catch (err) {
         // A container the plan did not know holds the name: start beside it under another one.
-        if (!(err instanceof PodmanError && /already in use/i.test(err.podmanMessage))) throw err;
+        if (!(err instanceof PodmanError && NAME_IN_USE.test(err.podmanMessage))) throw err;
         name = `${name}-${state.deploy.id.slice(-6).toLowerCase()}`;
         note({ name });
         spec = build();
