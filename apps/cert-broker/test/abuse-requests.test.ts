@@ -127,7 +127,7 @@ describe("hostile requests", () => {
     await nothingChanged();
   });
 
-  it("refuses bad serials, reasons and page tokens as InvalidArgument", async () => {
+  it("refuses bad serials, reasons, list filters and page tokens as InvalidArgument", async () => {
     const agent = t.broker.client(t.broker.tokens.agent);
     const cases: [string, () => Promise<unknown>, string][] = [
       ["a path as serial", () => agent.getCertificate({ serial: "../../etc/passwd" }), "must be hexadecimal"],
@@ -136,6 +136,11 @@ describe("hostile requests", () => {
         "an unknown reason",
         () => agent.revokeCertificate({ serial: "ab", reason: 99 as RevocationReason }),
         "reason 99",
+      ],
+      [
+        "a wildcard as list filter",
+        () => agent.listCertificates({ hostname: "*.many.example.org" }),
+        "hostname (the filter)",
       ],
       ["a forged page token", () => agent.listCertificates({ pageToken: "Zm9vOmJhcg" }), "page_token"],
     ];

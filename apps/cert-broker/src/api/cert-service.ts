@@ -64,7 +64,7 @@ export function certServiceRoutes(broker: Broker, files: CertFiles, clock: Clock
           const limit = Math.min(req.pageSize || DEFAULT_PAGE, MAX_PAGE);
           const certs = broker.list({
             service: req.service || undefined,
-            hostname: req.hostname ? normalizeHostname(req.hostname) : undefined,
+            hostname: req.hostname ? hostnameFilter(req.hostname) : undefined,
             status: statusFrom(req.status),
             limit: limit + 1,
             after: req.pageToken ? decodePageToken(req.pageToken) : undefined,
@@ -101,4 +101,14 @@ function decodePageToken(token: string): { issuedMs: number; serial: string } {
     throw new ConnectError("page_token is not one this service returned", Code.InvalidArgument);
   }
   return { issuedMs: Number(ms), serial };
+}
+
+/** A list filter is a lookup, not a request for a certificate: any bad spelling is InvalidArgument. */
+function hostnameFilter(hostname: string): string {
+  try {
+    return normalizeHostname(hostname);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new ConnectError(`hostname (the filter): ${reason}`, Code.InvalidArgument);
+  }
 }
