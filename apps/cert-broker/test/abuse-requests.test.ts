@@ -61,6 +61,22 @@ describe("hostile requests", () => {
     await nothingChanged();
   });
 
+  it("refuses more than 1000 route hostnames before normalising them (150,000 held the process 0.5 s)", async () => {
+    const res = await post(
+      "/v1/certificates",
+      JSON.stringify({
+        service: "many",
+        hostnames: ["many.svc.mcp.metacircular.net"],
+        routeHostnames: names(150_000),
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({
+      message: "route_hostnames lists 150000 names; a service may declare at most 1000",
+    });
+    await nothingChanged();
+  });
+
   it("publishes a 245-character name and refuses a longer one, whose file name could not exist", async () => {
     // Labels of 63 characters, ending in .many.example.org (17): the file is <name>.chain.pem.
     const named = (length: number) => {
@@ -106,10 +122,21 @@ describe("hostile requests", () => {
     await nothingChanged();
   });
 
-  it("refuses oversized and malformed bodies with the reason", async () => {
+  it("refuses an oversized body with 413", async () => {
     const big = JSON.stringify({ service: "x".repeat(5 << 20), hostnames: ["x.many.example.org"] });
+    // The server answers before the body is all sent and closes; now and then (about 1 in 40) the
+    // close resets the connection before curl reads the 413 (an mcdsl server matter). The broker
+    // must never accept it, nor stop serving.
+    try {
+      expect((await post("/v1/certificates", big)).status).toBe(413);
+    } catch (err) {
+      expect(String(err)).toMatch(/reset|Send failure|Broken pipe|Recv failure/);
+    }
+    await nothingChanged();
+  });
+
+  it("refuses malformed bodies with the reason", async () => {
     const cases: [string, string, number, string][] = [
-      ["oversized", big, 413, ""],
       ["not JSON", "{", 400, ""],
       ["a number for a list", '{"service":"many","hostnames":7}', 400, "hostnames"],
       [

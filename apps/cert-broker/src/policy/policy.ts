@@ -25,6 +25,8 @@ export interface IssueSubject {
 const SERVICE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Names in one certificate: Let's Encrypt's limit. Also bounds the work one request can ask for. */
 export const MAX_HOSTNAMES = 100;
+/** Route hostnames one request may declare: far above any service's routes, and a bound on the work. */
+export const MAX_ROUTE_HOSTNAMES = 1000;
 
 export class Policy {
   readonly #domain: string;
@@ -112,6 +114,12 @@ export class Policy {
 
 /** route_hostnames normalised; a bad one is refused naming that field (the names asked for are in hostnames). */
 function declaredHostnames(routeHostnames: string[]): string[] {
+  if (routeHostnames.length > MAX_ROUTE_HOSTNAMES) {
+    throw new BrokerError(
+      "invalid-argument",
+      `route_hostnames lists ${routeHostnames.length} names; a service may declare at most ${MAX_ROUTE_HOSTNAMES}`,
+    );
+  }
   try {
     return normalizeHostnames(routeHostnames);
   } catch (err) {
