@@ -106,6 +106,23 @@ describe("Deploy refuses a definition podman would misread, before any step", ()
   });
 });
 
+describe("sizes a deploy would run all at once", () => {
+  it("65 components (65 podman runs at once) are refused before any step, quickly", async () => {
+    const { name, spec } = spoilt("many", () => {});
+    const [web] = spec.components;
+    spec.components = Array.from({ length: 65 }, (_, i) => ({ ...web!, name: `c${i}`, routes: [] }));
+    const started = Date.now();
+    const { steps, error } = await deployRaw(fx.platform.client, spec);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(steps).toEqual([]);
+    expect(error?.code).toBe(Code.InvalidArgument);
+    expect(error?.message).toContain(
+      `service ${name}: components: a service has at most 64 components (a deploy starts them together), got 65`,
+    );
+    await expectUntouched(fx.platform, name);
+  });
+});
+
 describe("the same over the Connect protocol's JSON and over REST", () => {
   it("Deploy in JSON over HTTP/1.1: InvalidArgument naming the field", async () => {
     const json = createClient(

@@ -54,6 +54,31 @@ export function checkService(raw: Table, context: CheckContext): void {
   });
 }
 
+/**
+ * A deploy starts a service's containers together and leases a port per route at once: a
+ * definition of thousands (a 4 MiB request holds ~50,000) would run that many podman processes
+ * on the node. The limits are far above a real service (more is several services).
+ */
+export const MAX_COMPONENTS = 64;
+export const MAX_ROUTES = 64;
+
+/** The counts only (validate.ts runs it first, alone). */
+export function checkSize(components: unknown[], context: CheckContext): void {
+  if (components.length > MAX_COMPONENTS) {
+    context.report(
+      ["components"],
+      `a service has at most ${MAX_COMPONENTS} components (a deploy starts them together), got ${components.length}`,
+    );
+  }
+  const routes = components.reduce<number>((sum, value) => sum + list(table(value)?.routes).length, 0);
+  if (routes > MAX_ROUTES) {
+    context.report(
+      ["components"],
+      `a service has at most ${MAX_ROUTES} routes in all (a port is leased for each at once), got ${routes}`,
+    );
+  }
+}
+
 function checkRoutes(
   routes: unknown[],
   base: KeyPath,

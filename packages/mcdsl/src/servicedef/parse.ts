@@ -1,12 +1,10 @@
-import { readdirSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { ConfigError, type ConfigIssue } from "../config/errors.js";
-import { parseTomlSource, readTomlFile, type TomlSource } from "../config/toml-source.js";
-import { checkSchema, type IssueContext, issueAt } from "../config/validate.js";
-import { checkService } from "./checks.js";
-import { normalize } from "./normalize.js";
-import { serviceSchema } from "./schema.js";
+import { parseTomlSource, type TomlSource } from "../config/toml-source.js";
+import { issueAt } from "../config/validate.js";
 import { DEFAULT_SERVICE_DOMAIN, type ServiceDefinition } from "./types.js";
+import { validateDefinition } from "./validate.js";
 
 export interface ServiceDefinitionOptions {
   /** The service domain (default `svc.mcp.metacircular.net`): routes serve `<service>.<domain>`. */
@@ -27,7 +25,7 @@ export function loadServiceDefinition(
   file: string,
   options: ServiceDefinitionOptions = {},
 ): ServiceDefinition {
-  return fromSource(readTomlFile(file) as TomlSource, options);
+  return fromSource(readDefinitionFile(file), options);
 }
 
 /**
@@ -65,7 +63,7 @@ export function loadServiceDefinitions(
 
 /** A definition file whose name must match the service it defines; reports both kinds of problem. */
 function loadNamedDefinition(file: string, options: ServiceDefinitionOptions): ServiceDefinition {
-  const source = readTomlFile(file) as TomlSource;
+  const source = readDefinitionFile(file);
   const issues: ConfigIssue[] = [];
   const declared = source.data.name;
   if (typeof declared === "string" && declared !== basename(file, ".toml")) {
@@ -82,16 +80,43 @@ function loadNamedDefinition(file: string, options: ServiceDefinitionOptions): S
   throw new ConfigError(issues);
 }
 
+/** Far above any real definition (a few KiB); a larger file is a mistake, or /dev/zero. */
+export const MAX_DEFINITION_BYTES = 1024 * 1024;
+
+/**
+ * Reads a definition file: a regular file of at most MAX_DEFINITION_BYTES, checked on the open
+ * handle (opened without blocking, so a FIFO named *.toml cannot hang the reader, and a device
+ * or a huge file cannot exhaust its memory).
+ */
+function readDefinitionFile(file: string): TomlSource {
+  const refuse = (message: string) => new ConfigError([{ file, path: [], message }]);
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (error as Error).message;
+    throw refuse(`cannot read the file: ${reason}`);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw refuse("cannot read the file: not a regular file");
+    const tooBig = (bytes: number) =>
+      refuse(`the file is ${bytes} bytes; a definition has at most ${MAX_DEFINITION_BYTES}`);
+    if (stat.size > MAX_DEFINITION_BYTES) throw tooBig(stat.size);
+    const bytes = readFileSync(fd);
+    if (bytes.length > MAX_DEFINITION_BYTES) throw tooBig(bytes.length); // it grew meanwhile
+    return parseTomlSource(bytes.toString("utf8"), file);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function fromSource(source: TomlSource, options: ServiceDefinitionOptions): ServiceDefinition {
-  const domain = options.domain ?? DEFAULT_SERVICE_DOMAIN;
-  const context: IssueContext = { file: source.file, positions: source.positions };
-  const result = checkSchema(serviceSchema, source.data, context);
-  const issues = result.ok ? [] : result.issues;
-  checkService(source.data, {
-    domain,
-    report: (path, message) => issues.push(issueAt(context, path, message)),
-    lineOf: (path) => source.positions.find(path)?.line,
-  });
-  if (!result.ok || issues.length > 0) throw new ConfigError(issues);
-  return normalize(result.value, domain);
+  return validateDefinition(
+    source.data,
+    { file: source.file, positions: source.positions },
+    options.domain ?? DEFAULT_SERVICE_DOMAIN,
+  );
 }

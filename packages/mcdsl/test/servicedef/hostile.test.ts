@@ -1,12 +1,15 @@
 // Definitions a careless operator or a compromised CI could send: every value that reaches podman
 // as an argument, an env-file line or a host path is checked here, so the agent refuses it before
 // it leases a port (the agent's side: apps/mcp-agent/test/deploy-abuse-*.test.ts).
-import { readdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/index.js";
 import {
   loadServiceDefinition,
+  loadServiceDefinitions,
   parseServiceDefinition,
   serviceDefinitionFromObject,
 } from "../../src/servicedef/index.js";
@@ -180,5 +183,69 @@ describe("the same rules for a definition sent as data (the agent's RPCs)", () =
       "deploy request svc: [components[0].health] http",
       "deploy request svc: [components[0].env] A",
     ]);
+  });
+});
+
+describe("sizes a deploy would run all at once", () => {
+  const service = (components: number, routesEach: number) => ({
+    name: "svc",
+    components: Array.from({ length: components }, (_, c) => ({
+      name: `c${c}`,
+      image: "localhost/web:1",
+      routes: Array.from({ length: routesEach }, (_, r) => ({ name: `r${c}-${r}`, port: 1000 + c * 10 + r })),
+    })),
+  });
+  const problemsOf = (data: Record<string, unknown>) => {
+    try {
+      serviceDefinitionFromObject(data, "request");
+    } catch (error) {
+      return (error as ConfigError).message;
+    }
+    return "";
+  };
+
+  it("64 components and 64 routes pass; one more of either is refused, with the count", () => {
+    expect(problemsOf(service(64, 1))).toBe("");
+    expect(problemsOf(service(65, 0))).toBe(
+      "request: components: a service has at most 64 components (a deploy starts them together), got 65",
+    );
+    expect(problemsOf(service(13, 5))).toBe(
+      "request: components: a service has at most 64 routes in all (a port is leased for each at once), got 65",
+    );
+  });
+
+  it("a request of 50,000 components is refused in well under a second", () => {
+    const started = Date.now();
+    expect(problemsOf(service(50_000, 0))).toContain("got 50000");
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe("definition files that are not definitions (the CLI reads a whole directory)", () => {
+  it("a FIFO, a device, a directory and a 2 MiB file named *.toml are refused at once, naming each", () => {
+    const dir = mkdtempSync(join(tmpdir(), "servicedef-files-"));
+    try {
+      execFileSync("mkfifo", [join(dir, "fifo.toml")]);
+      symlinkSync("/dev/zero", join(dir, "zero.toml"));
+      mkdirSync(join(dir, "dir.toml"));
+      writeFileSync(join(dir, "big.toml"), `name = "big"\n# ${"x".repeat(2 * 1024 * 1024)}\n`);
+      expect(() => loadServiceDefinition(join(dir, "big.toml"))).toThrow(
+        `${dir}/big.toml: the file is 2097168 bytes; a definition has at most 1048576`,
+      );
+      let message = "";
+      try {
+        loadServiceDefinitions(dir);
+      } catch (error) {
+        message = (error as ConfigError).message;
+      }
+      expect(message.split("\n")).toEqual([
+        `${dir}/big.toml: the file is 2097168 bytes; a definition has at most 1048576`,
+        `${dir}/dir.toml: cannot read the file: not a regular file`,
+        `${dir}/fifo.toml: cannot read the file: not a regular file`,
+        `${dir}/zero.toml: cannot read the file: not a regular file`,
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
