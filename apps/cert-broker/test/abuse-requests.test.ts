@@ -106,6 +106,18 @@ describe("hostile requests", () => {
     await nothingChanged();
   });
 
+  it("refuses an xn-- label that is not punycode, naming the label", async () => {
+    const agent = t.broker.client(t.broker.tokens.agent);
+    for (const name of ["xn--zz.many.example.org", "a.xn--ab.many.example.org"]) {
+      const err = await refusal(
+        agent.issueCertificate({ service: "many", hostnames: [name], routeHostnames: [name] }),
+      );
+      expect({ name, code: err.code }).toEqual({ name, code: Code.InvalidArgument });
+      expect(err.rawMessage).toContain("is not a valid IDNA A-label");
+    }
+    await nothingChanged();
+  });
+
   it("names route_hostnames when a declared route name is what is wrong", async () => {
     const agent = t.broker.client(t.broker.tokens.agent);
     const hostnames = ["many.svc.mcp.metacircular.net"];

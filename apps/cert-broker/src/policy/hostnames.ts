@@ -2,7 +2,7 @@
 // case folded, one trailing dot dropped, Unicode mapped and converted to its ASCII (punycode) form by
 // UTS #46 (node:url's domainToASCII, the WHATWG URL rules browsers use). A look-alike or full-width
 // spelling thus becomes the one ASCII name it really is before policy sees it.
-import { domainToASCII } from "node:url";
+import { domainToASCII, domainToUnicode } from "node:url";
 import { BrokerError } from "../broker/errors.js";
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -35,6 +35,14 @@ export function normalizeHostname(input: string): string {
       `hostname ${shown} is not a DNS name (labels of a-z, 0-9 and inner hyphens, at least two labels, at most 253 characters)`,
     );
   }
+  // domainToASCII passes "xn--" labels through unchecked: one that does not decode is no IDN at all.
+  const fake = labels.find((l) => l.startsWith("xn--") && !isALabel(l));
+  if (fake !== undefined) {
+    throw new BrokerError(
+      "invalid-argument",
+      `hostname ${shown}: label "${fake}" is not a valid IDNA A-label (its punycode does not decode)`,
+    );
+  }
   if (/^[0-9]+$/.test(labels.at(-1) ?? "")) {
     throw new BrokerError("invalid-argument", `hostname ${shown} is an IP address, not a DNS name`);
   }
@@ -44,4 +52,10 @@ export function normalizeHostname(input: string): string {
 /** Normalised, de-duplicated, in the order given (the first is the certificate's subject). */
 export function normalizeHostnames(inputs: string[]): string[] {
   return [...new Set(inputs.map(normalizeHostname))];
+}
+
+/** An "xn--" label that decodes to Unicode and encodes back to itself. */
+function isALabel(label: string): boolean {
+  const unicode = domainToUnicode(label);
+  return unicode !== label && domainToASCII(unicode) === label;
 }
