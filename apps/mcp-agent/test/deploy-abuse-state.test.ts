@@ -12,7 +12,7 @@ import { goodService, usePlatform } from "./helpers/deploy-abuse.js";
 import { ZONE } from "./helpers/platform.js";
 import { TEST_IMAGE } from "./helpers/podman-fixture.js";
 import { containers, curlThrough, deploy } from "./helpers/saga-client.js";
-import { registryOf } from "./helpers/world.js";
+import { proxyRoutes, registryOf } from "./helpers/world.js";
 
 const fx = usePlatform();
 
@@ -97,6 +97,42 @@ describe("one service, two sagas at once", () => {
     await stopping;
     expect(containers(service)).toEqual([]);
     expect(registryOf(fx.platform, service).leases).toEqual([]);
+  }, 60_000);
+});
+
+describe("a saga whose rollback could not finish", () => {
+  it("is finished before the next deploy, so its retry cannot undo the new deploy's route", async () => {
+    const { platform } = fx;
+    const service = fx.named("unfinished");
+    // A first deploy dies after adding its route; the agent comes back while mc-proxy is down,
+    // so its rollback cannot remove the route and stays in progress (retried every 10 s).
+    await platform.agent.stop();
+    await platform.startAgent({ MCP_AGENT_FAILPOINT: "after:route.added" });
+    expect((await deploy(platform.client, goodService(service, fx.proxyPort))).error).toBeDefined();
+    await platform.agent.exited();
+    await platform.stopPeer("mcproxy-registry");
+    try {
+      await platform.startAgent();
+      // While it cannot finish, a new deploy does not start (it would build on a half-undone one).
+      const refused = await deploy(platform.client, goodService(service, fx.proxyPort));
+      expect(refused.steps).toEqual([]);
+      expect(refused.error?.code).toBe(Code.FailedPrecondition);
+      expect(refused.error?.message).toMatch(
+        new RegExp(`${service}: deploy \\w+ is not rolled back yet \\(undo route.added web: mc-proxy`),
+      );
+    } finally {
+      await platform.startPeer("mcproxy-registry");
+    }
+    expect(registryOf(platform, service).deploys).toEqual(["in_progress"]);
+
+    // The operator deploys again at once: it takes over the route the old rollback would remove.
+    const run = await deploy(platform.client, goodService(service, fx.proxyPort));
+    expect(run.error).toBeUndefined();
+    expect(registryOf(platform, service).deploys).toEqual(["completed", "rolled_back"]);
+    const port = registryOf(platform, service).leases[0]?.hostPort;
+    expect(await proxyRoutes(platform, service)).toEqual([`127.0.0.1:${port}`]);
+    expect((await curlThrough(fx.proxyPort, `${service}.${ZONE}`, platform.rootCa)).status).toBe(200);
+    await platform.client.stopService({ name: service });
   }, 60_000);
 });
 

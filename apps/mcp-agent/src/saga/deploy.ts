@@ -173,14 +173,17 @@ async function runStep(deps: SagaDeps, state: DeployState, step: Step, reporter:
   }
 }
 
-/** Undoes what the deploy did, reports failed + rolled_back and ends it as rolled back. */
+/**
+ * Undoes what the deploy did, reports failed + rolled_back and ends it as rolled back. Returns
+ * what could not be undone (the deploy then stays in progress), or undefined.
+ */
 export async function rollBack(
   deps: SagaDeps,
   deploy: Deploy,
   reporter: Reporter,
   step: string,
   err: unknown,
-): Promise<void> {
+): Promise<string | undefined> {
   const base = { deployId: deploy.id, service: deploy.service };
   const error = (err as Error).message ?? String(err);
   await reporter.report({
@@ -219,6 +222,7 @@ export async function rollBack(
         : `rollback incomplete: ${problem}; it is retried when the agent restarts`,
     detail: { undone, ...(problem ? { error: problem } : {}) },
   });
+  return problem;
 }
 
 function eventStepOf(step: string): "port.leased" | "container.started" | "dns.published" | "route.added" {

@@ -13,6 +13,7 @@ import { type DeployOptions, runDeploy } from "./deploy.js";
 import { ServiceLocks } from "./locks.js";
 import { checkOwnState } from "./own-state.js";
 import { makePlan, type Plan } from "./plan.js";
+import { recoverSagas } from "./recovery.js";
 import { runStop } from "./stop.js";
 
 export class OperationError extends Error {
@@ -41,7 +42,10 @@ export class Operations {
         `${definition.name} is inactive (active = false): set active = true to deploy it, or sync to stop it`,
       );
     }
-    return this.locks.with(definition.name, "a deploy", () => runDeploy(this.deps, definition, options));
+    return this.locks.with(definition.name, "a deploy", async () => {
+      await this.#finishUnfinished(definition.name);
+      return runDeploy(this.deps, definition, options);
+    });
   }
 
   async plan(definition: ServiceDefinition, components: string[] = []): Promise<Plan> {
@@ -55,6 +59,7 @@ export class Operations {
     return this.locks.with(name, "a stop", async () => {
       const definition = this.#stored(name);
       this.#checkComponents(definition, components);
+      await this.#finishUnfinished(name);
       return runStop(this.deps, definition, components);
     });
   }
@@ -68,6 +73,7 @@ export class Operations {
     return this.locks.with(name, "a start", async () => {
       const definition = { ...this.#recheck(this.#stored(name)), active: true };
       this.#check(definition, components);
+      await this.#finishUnfinished(name);
       return runDeploy(this.deps, definition, { ...options, components, kind: "start" });
     });
   }
@@ -113,6 +119,27 @@ export class Operations {
     const stored = this.deps.registry.services.get(name);
     if (!stored) throw new OperationError("NOT_FOUND", `service "${name}" is not in the registry`);
     return stored.definition;
+  }
+
+  /**
+   * A saga of the service that did not finish (its rollback failed: a peer was down) is finished
+   * first, under the lock the caller holds. Left behind, its rollback (retried every 10 s) would
+   * undo what the new saga then relies on: remove the route or record the new deploy took over,
+   * switch a route back to a retired container. When it still cannot finish, nothing starts.
+   */
+  async #finishUnfinished(service: string): Promise<void> {
+    const pending = this.deps.registry.journal.inProgress(service);
+    if (pending.length === 0) return;
+    const failed = (await recoverSagas(this.deps, new Set(pending.map((d) => d.id)))).filter(
+      (r) => r.outcome === "failed",
+    );
+    if (failed.length > 0) {
+      const [first] = failed;
+      throw new OperationError(
+        "FAILED_PRECONDITION",
+        `${service}: deploy ${first?.deployId} is not rolled back yet (${first?.error}); it is retried every 10 s, try again once it is`,
+      );
+    }
   }
 
   /** The stored definition through today's parser; INVALID_ARGUMENT with every problem. */

@@ -59,12 +59,13 @@ async function recoverOne(deps: SagaDeps, deploy: Deploy): Promise<Recovered["ou
   }
   const last = entries.filter((e) => e.state === "started" || e.state === "failed").at(-1) ?? entries.at(-1);
   const step = last ? last.step : "started";
-  await rollBack(
+  const problem = await rollBack(
     deps,
     deploy,
     new Reporter(deps.outbox, deps.logger),
     step,
     new Error("the agent stopped during the deploy"),
   );
-  return journal.get(deploy.id)?.outcome === "rolled_back" ? "rolled_back" : "failed";
+  if (problem !== undefined) throw new Error(problem); // recorded as "failed" with the reason
+  return "rolled_back";
 }
