@@ -3,6 +3,7 @@
 import { authFields, databaseFields, eventsFields, logFields, serverFields } from "@mcp/mcdsl/app";
 import { defaultPaths, listenAddress, loadConfig, section, z } from "@mcp/mcdsl/config";
 import { DEFAULT_SERVICE_DOMAIN, parseDuration } from "@mcp/mcdsl/servicedef";
+import { normalizeHostname } from "./policy/hostnames.js";
 
 export const APP = "cert-broker";
 
@@ -16,6 +17,19 @@ const duration = (fallback: string) =>
       message: 'expected a duration such as "500ms", "90s" or "720h"',
     })
     .default(fallback);
+
+/**
+ * A DNS name as the policy reads it (with `suffix`, "." first means every name under it): a bad one
+ * is refused here, with file, line and key, rather than by the policy at start without them.
+ */
+const dnsName = (suffix: boolean) =>
+  z.string().superRefine((value, ctx) => {
+    try {
+      normalizeHostname(suffix && value.startsWith(".") ? value.slice(1) : value);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
+    }
+  });
 
 const fraction = (fallback: number) => z.number().min(0).max(1).default(fallback);
 
@@ -33,9 +47,9 @@ export const configSchema = z.object({
     renew_jitter: fraction(0.05),
   }),
   policy: section({
-    service_domain: z.string().default(DEFAULT_SERVICE_DOMAIN),
+    service_domain: dnsName(false).default(DEFAULT_SERVICE_DOMAIN),
     /** Public hostnames services may obtain: exact names, or ".example.org" for names under it. */
-    public_hostnames: z.array(z.string()).default([]),
+    public_hostnames: z.array(dnsName(true)).default([]),
   }),
   renewal: section({
     interval: duration("1m"),
