@@ -3,7 +3,7 @@
 // bodies, WebSocket upgrades, 502/504, and certificates renewed in place (NATS event, API call).
 import { once } from "node:events";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { type AddressInfo, createServer as createNetServer } from "node:net";
+import { type AddressInfo, createConnection, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
@@ -208,6 +208,58 @@ describe("L7 termination", () => {
     socket.write("ping");
     await eventually(async () => text.endsWith("echo:ping"));
     socket.destroy();
+  });
+
+  it("terminates a ClientHello of several KB (handed to TLS in pieces), whole or in small TCP segments", async () => {
+    // Fifteen 200-byte ALPN names make a hello of about 4.6 KB (today's browsers send ~1.8 KB).
+    const names = Array.from({ length: 15 }, (_, i) => `x-${i}-${"p".repeat(195)}`);
+    let helloBytes = 0;
+    const relay = createNetServer((client) => {
+      const upstream = createConnection(port, "127.0.0.1");
+      upstream.setNoDelay(true);
+      // Each read sent on in writes of 100 bytes, a tick apart: the hello in ~46 segments.
+      client.on("data", async (chunk: Buffer) => {
+        helloBytes ||= chunk.length;
+        client.pause();
+        for (let at = 0; at < chunk.length; at += 100) {
+          upstream.write(chunk.subarray(at, at + 100));
+          await new Promise((r) => setImmediate(r));
+        }
+        client.resume();
+      });
+      upstream.on("data", (c) => client.write(c));
+      upstream.on("close", () => client.destroy());
+      upstream.on("error", () => client.destroy());
+      client.on("error", () => upstream.destroy());
+    });
+    relay.listen(0, "127.0.0.1");
+    await once(relay, "listening");
+    const relayPort = (relay.address() as AddressInfo).port;
+    try {
+      for (const to of [port, relayPort]) {
+        const socket = tlsConnect({
+          port: to,
+          host: "127.0.0.1",
+          servername: "web.test",
+          ca: readFileSync(pki.rootFile),
+          ALPNProtocols: [...names, "http/1.1"],
+        });
+        await once(socket, "secureConnect");
+        expect(socket.alpnProtocol).toBe("http/1.1");
+        socket.write("GET /big-hello HTTP/1.1\r\nHost: web.test\r\nConnection: close\r\n\r\n");
+        let text = "";
+        socket.on("data", (c) => {
+          text += c;
+        });
+        await once(socket, "end");
+        expect(text).toMatch(/^HTTP\/1\.1 200/);
+        expect(text).toContain('"backend":"web"');
+        socket.destroy();
+      }
+      expect(helloBytes).toBeGreaterThan(4000); // five pieces
+    } finally {
+      relay.close();
+    }
   });
 
   it("resumes TLS 1.3 sessions connection after connection: each resumption brings a new ticket", async () => {

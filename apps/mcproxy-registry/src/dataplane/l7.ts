@@ -11,6 +11,7 @@ import type { Socket } from "node:net";
 import { type TLSSocket, Server as TlsServer } from "node:tls";
 import { normalizeServerName } from "./client-hello.js";
 import type { ProxyContext } from "./context.js";
+import { putBackHello } from "./hello-put-back.js";
 import { Http1Connection } from "./http1/client-connection.js";
 import { Deadlines } from "./http1/deadlines.js";
 import { StreamExchange } from "./http2/stream-exchange.js";
@@ -112,7 +113,7 @@ export class L7Port {
       active.dec();
       metrics.countBytes(route, client.bytesRead, client.bytesWritten);
     });
-    client.unshift(hello);
+    putBackHello(client, hello);
     // The TLS socket takes the raw socket's half-open setting: off during the handshake, so that a
     // client leaving mid-handshake is closed at once, not at the handshake timeout.
     client.allowHalfOpen = false;
