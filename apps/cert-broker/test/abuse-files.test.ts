@@ -9,7 +9,7 @@ import { Code } from "@connectrpc/connect";
 import { beforeAll, describe, expect, it } from "vitest";
 import { brokerForSuite, publishedSerial, refusal } from "./helpers/abuse.js";
 
-const t = brokerForSuite();
+const t = brokerForSuite({ config: { policy: 'public_hostnames = [".files.example.org"]' } });
 
 beforeAll(() => {
   mkdirSync(t.broker.certDir, { recursive: true }); // the broker makes it on its first write
@@ -106,6 +106,22 @@ describe("things planted in cert_dir", () => {
       renameSync(moved, t.broker.certDir);
     }
     expect((await issue("nodir")).reused).toBe(false);
+  });
+
+  it("revokes a superseded certificate still published under a dropped name: its key file goes too", async () => {
+    const dropped = "dropped.files.example.org";
+    const agent = t.broker.client(t.broker.tokens.agent);
+    const both = await agent.issueCertificate({
+      service: "drop",
+      hostnames: [own("drop"), dropped],
+      routeHostnames: [dropped],
+    });
+    await issue("drop"); // supersedes it; its key in keys_dir is deleted, its files for `dropped` stay
+    expect(publishedSerial(t.broker.certDir, dropped)).toBe(both.certificate!.serial);
+    await agent.revokeCertificate({ serial: both.certificate!.serial });
+    for (const suffix of [".pem", ".key", ".chain.pem"]) {
+      expect(() => lstatSync(inCertDir(`${dropped}${suffix}`))).toThrow(/ENOENT/);
+    }
   });
 
   it("puts back removed files when the agent asks again for the certificate it holds", async () => {

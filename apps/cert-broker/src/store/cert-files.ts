@@ -126,17 +126,19 @@ export class CertFiles {
 
   /**
    * Removes those of `hostname`'s files that still hold this certificate or its key; a newer
-   * certificate's files, or anything else found there, stay.
+   * certificate's files, or anything else found there, stay. Without the key (a superseded
+   * certificate's copy in keys_dir is gone), the key file goes when the leaf beside it is this one:
+   * the two are written together.
    */
   unpublish(hostname: string, cert: Publishable, keyPem: string | undefined): void {
     const p = this.paths(hostname);
-    const held: [string, string | undefined][] = [
-      [p.certFile, cert.certPem],
-      [p.chainFile, cert.chainPem],
-      [p.keyFile, keyPem],
-    ];
-    const ours = held.filter(([file, content]) => content !== undefined && readRegularFile(file) === content);
-    for (const [file] of ours) rmSync(file, { force: true });
+    const holdsLeaf = readRegularFile(p.certFile) === cert.certPem;
+    const ours = [
+      holdsLeaf && p.certFile,
+      readRegularFile(p.chainFile) === cert.chainPem && p.chainFile,
+      (keyPem === undefined ? holdsLeaf : readRegularFile(p.keyFile) === keyPem) && p.keyFile,
+    ].filter((f): f is string => typeof f === "string");
+    for (const file of ours) rmSync(file, { force: true });
     if (ours.length > 0) syncDirectory(this.certDir);
   }
 
