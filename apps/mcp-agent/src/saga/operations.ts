@@ -11,10 +11,10 @@ import {
 import type { SagaDeps } from "./context.js";
 import { type DeployOptions, runDeploy } from "./deploy.js";
 import { ServiceLocks } from "./locks.js";
-import { checkOwnState } from "./own-state.js";
 import { makePlan, type Plan } from "./plan.js";
 import { recoverSagas } from "./recovery.js";
 import { runStop } from "./stop.js";
+import { checkVolumeSources } from "./volume-sources.js";
 
 export class OperationError extends Error {
   readonly code: "INVALID_ARGUMENT" | "FAILED_PRECONDITION" | "NOT_FOUND" | "ALREADY_EXISTS";
@@ -164,7 +164,7 @@ export class Operations {
       );
     }
     this.#checkComponents(definition, components);
-    checkOwnState(this.deps, definition);
+    checkVolumeSources(this.deps, definition);
   }
 
   #checkComponents(definition: ServiceDefinition, components: string[]): void {
