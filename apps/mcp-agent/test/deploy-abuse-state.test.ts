@@ -2,6 +2,7 @@
 // definition that today's rules refuse (an older agent's, or a registry restored from a backup),
 // a sync naming one service twice, a stop and a deploy of one service at once, and two services
 // whose container names collide. Each is refused with the reason, or both sides end as asked.
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import { parseServiceDefinition, toServiceSpec } from "@mcp/mcdsl/servicedef";
@@ -51,6 +52,34 @@ describe("stored definitions are checked again before they run", () => {
     expect(containers(service)).toHaveLength(1);
     await fx.platform.client.stopService({ name: service });
   }, 60_000);
+});
+
+describe("adoption does not launder a hand-made container", () => {
+  it("a container mounting the host's root is not taken into the registry (a later deploy would keep the mount)", async () => {
+    const service = fx.named("adopt");
+    execFileSync("podman", [
+      "create",
+      "--name",
+      `${service}-web`,
+      "-v",
+      "/:/host",
+      TEST_IMAGE,
+      "sleep",
+      "60",
+    ]);
+    try {
+      await expect(fx.platform.client.adoptContainers({ service })).rejects.toMatchObject({
+        code: Code.InvalidArgument,
+        rawMessage: expect.stringContaining(
+          `adopting ${service}: [components[0]] volumes[0]: the host's root directory cannot be mounted`,
+        ),
+      });
+      const listed = (await fx.platform.client.listServices({})).services.map((s) => s.spec?.name);
+      expect(listed).not.toContain(service);
+    } finally {
+      execFileSync("podman", ["rm", "--force", `${service}-web`]);
+    }
+  });
 });
 
 describe("a sync naming a service twice", () => {
