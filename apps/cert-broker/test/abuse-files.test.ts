@@ -124,6 +124,32 @@ describe("things planted in cert_dir", () => {
     }
   });
 
+  it("leaves a hostname's key and leaf matched when a renewal cannot replace one of its files", async (ctx) => {
+    // chattr +i makes the leaf immutable: not even root may replace it (as a full disk may refuse).
+    const first = await issue("pinned");
+    const leaf = inCertDir(`${own("pinned")}.pem`);
+    try {
+      execFileSync("chattr", ["+i", leaf], { stdio: "ignore" });
+    } catch {
+      ctx.skip(); // a file system without immutable files
+    }
+    try {
+      const err = await refusal(
+        t.broker.client(t.broker.tokens.agent).renewCertificate({ serial: first.certificate!.serial }),
+      );
+      expect(err.code).toBe(Code.FailedPrecondition);
+      expect(err.rawMessage).toContain(`publishing "${own("pinned")}"`);
+      expect(publishedSerial(t.broker.certDir, own("pinned"))).toBe(first.certificate!.serial);
+    } finally {
+      execFileSync("chattr", ["-i", leaf]);
+    }
+    // Asking again publishes the certificate the renewal stored.
+    const again = await issue("pinned");
+    expect(again.certificate!.serial).not.toBe(first.certificate!.serial);
+    expect(publishedSerial(t.broker.certDir, own("pinned"))).toBe(again.certificate!.serial);
+    await stillServing();
+  });
+
   it("puts back removed files when the agent asks again for the certificate it holds", async () => {
     const first = await issue("gone");
     rmSync(inCertDir(`${own("gone")}.pem`));

@@ -323,9 +323,15 @@ export class Broker {
       throw err;
     }
     failpoint("after-row");
-    for (const [i, hostname] of record.hostnames.entries()) {
-      if (i === 1) failpoint("mid-publish");
-      files.publishHostname(hostname, record, issued.keyPem);
+    try {
+      for (const [i, hostname] of record.hostnames.entries()) {
+        if (i === 1) failpoint("mid-publish");
+        files.publishHostname(hostname, record, issued.keyPem);
+      }
+    } catch (err) {
+      // Stored but not (all) published: asking for it again, or the next start, publishes it.
+      if (!(err instanceof BrokerError)) throw err;
+      throw new BrokerError(err.code, `certificate ${record.serial} is stored, but ${err.message}`);
     }
     // A superseded certificate stays valid until it expires, but nothing serves it any more.
     for (const serial of meta.supersedes) files.deleteKey(serial);

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import {
   closeSync,
   fsyncSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -19,14 +20,64 @@ import { failpoint } from "../broker/failpoint.js";
 const TMP_MARK = ".tmp-";
 
 export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  // Shortened, so the temporary's name fits where the final one just does (255 bytes).
-  const tmp = join(dir, `.${basename(path).slice(0, 200)}${TMP_MARK}${randomBytes(6).toString("hex")}`);
-  // The mode is set at creation, so a key is never readable by others, not even for a moment.
-  const fd = openSync(tmp, "wx", mode);
+  replaceFilesAtomic([{ path, data, mode }]);
+}
+
+export interface FileContent {
+  path: string;
+  data: string;
+  /** Set at creation, so a key is never readable by others, not even for a moment. */
+  mode?: number;
+}
+
+/**
+ * Replaces files that belong together (a key and its certificate), in order, so that either all
+ * are replaced or none is. Everything that can fail for lack of space or permission happens before
+ * the first rename: each new file is written and fsynced as a temporary, and each old one kept as a
+ * hard link (a file that cannot be replaced cannot be linked either, e.g. an immutable one). Should
+ * a rename still fail, the ones done are undone from those links.
+ */
+export function replaceFilesAtomic(files: FileContent[]): void {
+  const staged: { path: string; tmp: string; backup?: string }[] = [];
+  const done: typeof staged = [];
   try {
-    writeSync(fd, data);
+    for (const file of files) staged.push({ path: file.path, tmp: writeTemporary(file) });
+    for (const entry of staged) {
+      if (lstatSync(entry.path, { throwIfNoEntry: false })) {
+        entry.backup = temporaryName(entry.path);
+        linkSync(entry.path, entry.backup);
+      }
+    }
+    for (const entry of staged) {
+      renameSync(entry.tmp, entry.path);
+      done.push(entry);
+    }
+  } catch (err) {
+    for (const entry of done.reverse()) {
+      if (entry.backup) renameSync(entry.backup, entry.path);
+      else rmSync(entry.path, { force: true });
+    }
+    for (const entry of staged) {
+      rmSync(entry.tmp, { force: true });
+      if (entry.backup) rmSync(entry.backup, { force: true });
+    }
+    throw err;
+  }
+  for (const entry of staged) if (entry.backup) rmSync(entry.backup, { force: true });
+  for (const dir of new Set(staged.map((e) => dirname(e.path)))) syncDirectory(dir);
+}
+
+/** A temporary name beside `path`; shortened, so it fits where the final name just does (255 bytes). */
+function temporaryName(path: string): string {
+  return join(dirname(path), `.${basename(path).slice(0, 200)}${TMP_MARK}${randomBytes(6).toString("hex")}`);
+}
+
+function writeTemporary(file: FileContent): string {
+  mkdirSync(dirname(file.path), { recursive: true, mode: 0o755 });
+  const tmp = temporaryName(file.path);
+  const fd = openSync(tmp, "wx", file.mode ?? 0o644);
+  try {
+    writeSync(fd, file.data);
     fsyncSync(fd);
     failpoint("mid-write");
   } catch (err) {
@@ -35,13 +86,7 @@ export function writeFileAtomic(path: string, data: string, mode = 0o644): void 
     throw err;
   }
   closeSync(fd);
-  try {
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true }); // e.g. a directory in the way: leave no temporary behind
-    throw err;
-  }
-  syncDirectory(dir);
+  return tmp;
 }
 
 /** Makes a rename or unlink in `dir` durable. */

@@ -6,7 +6,7 @@
 import { existsSync, lstatSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { BrokerError } from "../broker/errors.js";
-import { removeStrayTemporaries, syncDirectory, writeFileAtomic } from "./atomic-file.js";
+import { removeStrayTemporaries, replaceFilesAtomic, syncDirectory, writeFileAtomic } from "./atomic-file.js";
 import { readRegularFile } from "./read-regular.js";
 
 /** Linux's limit on one file name (bytes; hostnames are ASCII). */
@@ -68,15 +68,24 @@ export class CertFiles {
   }
 
   /**
-   * Replaces one hostname's files. Each file is replaced whole; the key goes first so a reader that
-   * finds the new leaf finds its key too. Readers reload on mcp.cert.*.
+   * Replaces one hostname's files, all three or none (replaceFilesAtomic), each whole; the key goes
+   * first so a reader that finds the new leaf finds its key too. Readers reload on mcp.cert.*.
    */
   publishHostname(hostname: string, cert: Publishable, keyPem: string): void {
     this.checkPublishable([hostname]);
     const p = this.paths(hostname);
-    writeFileAtomic(p.keyFile, keyPem, 0o600);
-    writeFileAtomic(p.chainFile, cert.chainPem);
-    writeFileAtomic(p.certFile, cert.certPem);
+    try {
+      replaceFilesAtomic([
+        { path: p.keyFile, data: keyPem, mode: 0o600 },
+        { path: p.chainFile, data: cert.chainPem },
+        { path: p.certFile, data: cert.certPem },
+      ]);
+    } catch (err) {
+      throw new BrokerError(
+        "failed-precondition",
+        `publishing "${hostname}" in ${this.certDir} failed, its previous files are unchanged: ${(err as Error).message}`,
+      );
+    }
   }
 
   /**
