@@ -74,8 +74,24 @@ export class Broker {
         if (!known.has(serial)) orphans++;
       }
     }
+    const republished = this.republishStale();
+    if (stray + orphans + republished > 0) {
+      logger.warn(
+        { stray, orphans, republished },
+        "repaired certificate files left by an interrupted issuance",
+      );
+    }
+  }
+
+  /**
+   * Publishes each current certificate whose files do not hold it (a crash, a publish that failed,
+   * files removed); returns how many. At start, and on every renewal pass, so a publish refused
+   * while the broker runs (a full disk, a file in the way) catches up once the cause is gone.
+   */
+  republishStale(): number {
+    const { store, files, logger } = this.#o;
     let republished = 0;
-    for (const cert of current.values()) {
+    for (const cert of store.current()) {
       const key = files.readKey(cert.serial);
       if (key === undefined) {
         logger.error({ serial: cert.serial }, "current certificate has no key file; renew or revoke it");
@@ -86,19 +102,14 @@ export class Broker {
         files.publish(cert, key);
         republished++;
       } catch (err) {
-        // One blocked name must not keep the broker from starting; the next start tries again.
+        // One blocked name must not stop the others (nor a start); the next pass tries again.
         logger.error(
           { err, serial: cert.serial },
           `could not republish a current certificate: ${message(err)}`,
         );
       }
     }
-    if (stray + orphans + republished > 0) {
-      logger.warn(
-        { stray, orphans, republished },
-        "repaired certificate files left by an interrupted issuance",
-      );
-    }
+    return republished;
   }
 
   async issue(input: IssueInput): Promise<IssueResult> {

@@ -61,6 +61,8 @@ export class RenewalScheduler {
   async #pass(): Promise<TickResult> {
     const { broker, store, events, clock, logger } = this.#o;
     const result: TickResult = { renewed: [], failed: [], expiring: [] };
+    // Files a failed publish left behind their certificate catch up here, not only at the next start.
+    broker.republishStale();
     for (const cert of store.dueForRenewal(clock.now())) {
       try {
         const renewed = await broker.renew(cert.serial);
