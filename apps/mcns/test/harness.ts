@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { create } from "@bufbuild/protobuf";
-import { type Client, createClient } from "@connectrpc/connect";
+import { type Client, type Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { appendTokenEntry, bearerTokenInterceptor, mintToken } from "@mcp/mcdsl/auth";
 import { type AppProcess, freePort, startApp } from "@mcp/mcdsl/testing";
@@ -182,4 +182,15 @@ export function query(id: number, name: string, type: number): Buffer {
   q.writeUInt16BE(type, 12 + labels.length + 1);
   q.writeUInt16BE(1, 12 + labels.length + 3);
   return q;
+}
+
+/** A call's outcome as a user reads it: "ok", or the Connect code and the message as sent. */
+export async function refusal(p: Promise<unknown>): Promise<{ code: Code | "ok"; message: string }> {
+  try {
+    await p;
+    return { code: "ok", message: "" };
+  } catch (err) {
+    const e = ConnectError.from(err);
+    return { code: e.code, message: e.rawMessage };
+  }
 }

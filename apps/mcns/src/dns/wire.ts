@@ -2,7 +2,7 @@
 // of the types it stores, SOA. Answers are encoded once and reused (see answers.ts), so clarity wins
 // over speed here.
 import { isIPv4, isIPv6 } from "node:net";
-import { expandIpv6, type RecordData } from "../store/record.js";
+import { fullIpv6, type RecordData } from "../store/record.js";
 
 export const TYPE = { A: 1, NS: 2, CNAME: 5, SOA: 6, MX: 15, TXT: 16, AAAA: 28, SRV: 33, OPT: 41, CAA: 257 };
 export const TYPE_ANY = 255;
@@ -150,9 +150,7 @@ export function writeRdata(w: MessageWriter, data: RecordData): void {
 }
 
 export function ipv6Bytes(address: string): Buffer {
-  // The URL parser canonicalizes every IPv6 spelling, embedded IPv4 included ("::ffff:1.2.3.4").
-  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
-  return Buffer.from(expandIpv6(canonical).replaceAll(":", ""), "hex");
+  return Buffer.from(fullIpv6(address).replaceAll(":", ""), "hex");
 }
 
 export function isAddress(type: "A" | "AAAA", address: string): boolean {

@@ -1,11 +1,19 @@
 // The rules of a record change, shared by the API and the zone-file importer: the zone that holds
 // the name, validation, RRset ownership (one owner per name and type; another owner's RRset is a
 // conflict, never a silent replace), a CNAME never beside other data, idempotent creates.
+import { MessageWriter, writeRdata } from "../dns/wire.js";
 import type { DnsRecord, RecordData, RecordType, Zone } from "../store/record.js";
 import { sameData } from "../store/record.js";
 import type { RecordStore } from "../store/records.js";
 import { RecordError } from "./errors.js";
 import { checkData, checkName, checkTtl, normalizeName } from "./validate.js";
+
+/**
+ * The most the records at one name may take in a DNS answer (wire form). An answer larger than a
+ * DNS message (65,535 bytes, TCP's limit) cannot be served at all; this leaves room for the header,
+ * the question, EDNS and a chain of 8 CNAMEs leading to the name.
+ */
+export const MAX_NAME_BYTES = 60_000;
 
 export interface NewRecord {
   /** Empty: the longest configured zone containing the name. */
@@ -39,6 +47,15 @@ export class RecordManager {
       if (!zone) throw new RecordError("not_found", `zone "${zoneName}" is not served here`);
       if (name !== zone.name && !name.endsWith(`.${zone.name}`)) {
         throw new RecordError("invalid", `name "${name}" is not inside zone "${zone.name}"`);
+      }
+      // A child zone served here owns its names: naming the parent would let the parent's writers
+      // put records there, stored in one zone and served from the other.
+      const longest = this.store.zoneFor(name)!;
+      if (longest.name !== zone.name) {
+        throw new RecordError(
+          "invalid",
+          `name "${name}" is in zone "${longest.name}", not "${zone.name}" (the longest zone served that contains it)`,
+        );
       }
       return zone;
     }
@@ -78,6 +95,8 @@ export class RecordManager {
       );
     }
     checkCname(name, data.type, existing);
+    checkAnswerSize(name, [...existing.map((r) => r.data), data]);
+    this.#checkDelegation(zone, name, data.type, owner);
     return { record: this.store.create({ zone: zone.name, name, ttl, data, owner }), created: true };
   }
 
@@ -103,9 +122,9 @@ export class RecordManager {
     const zone = this.store.zone(previous.zone)!;
     const data = checkData(change.data);
     const ttl = checkTtl(change.ttl, zone);
-    const twin = this.store
-      .atName(previous.name)
-      .find((r) => r.id !== id && r.data.type === data.type && sameData(r.data, data));
+    const atName = this.store.atName(previous.name);
+    checkAnswerSize(previous.name, [...atName.filter((r) => r.id !== id).map((r) => r.data), data]);
+    const twin = atName.find((r) => r.id !== id && r.data.type === data.type && sameData(r.data, data));
     if (twin)
       throw new RecordError(
         "conflict",
@@ -125,6 +144,32 @@ export class RecordManager {
     }
     checkOwnedBy(record, owner);
     return this.store.delete(id) ?? undefined;
+  }
+
+  /**
+   * NS records below the apex delegate the names at and below them (DNS answers those with a
+   * referral): a delegation over another owner's names, or another owner's record under a
+   * delegation, would silently take names from their owner. Glue of the delegation's own owner is fine.
+   */
+  #checkDelegation(zone: Zone, name: string, type: RecordType, owner: string): void {
+    if (type === "NS") {
+      const hidden = this.store.atOrBelow(zone.name, name).find((r) => r.owner !== owner);
+      if (hidden) {
+        throw new RecordError(
+          "conflict",
+          `${name} NS would delegate away ${hidden.name} ${hidden.data.type} of owner "${hidden.owner}"; only that owner may delegate there`,
+        );
+      }
+    }
+    for (let n = name; n !== zone.name; n = n.slice(n.indexOf(".") + 1)) {
+      const cut = this.store.atName(n).find((r) => r.data.type === "NS" && r.owner !== owner);
+      if (cut) {
+        throw new RecordError(
+          "conflict",
+          `${name} is ${n === name ? "at" : "below"} the delegation ${n} of owner "${cut.owner}", where it would not be served`,
+        );
+      }
+    }
   }
 
   #find(id: string): DnsRecord {
@@ -149,6 +194,22 @@ function checkOwnedBy(record: DnsRecord, owner: string): void {
     throw new RecordError(
       "not_owner",
       `record ${record.id} (${record.name} ${record.data.type}) belongs to "${record.owner}", not "${owner}"`,
+    );
+  }
+}
+
+/** Refuses records at a name whose answer (all of them: a query for ANY) would not fit MAX_NAME_BYTES. */
+function checkAnswerSize(name: string, records: RecordData[]): void {
+  let bytes = 0;
+  for (const data of records) {
+    const w = new MessageWriter();
+    writeRdata(w, data);
+    bytes += 12 + w.length; // a compressed owner (2), type, class, TTL, RDLENGTH (10), the rdata
+  }
+  if (bytes > MAX_NAME_BYTES) {
+    throw new RecordError(
+      "invalid",
+      `the ${records.length} records at ${name} would take ${bytes} bytes in a DNS answer; the limit is ${MAX_NAME_BYTES} (an answer must fit one DNS message)`,
     );
   }
 }

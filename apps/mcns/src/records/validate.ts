@@ -8,14 +8,27 @@ import { RecordError } from "./errors.js";
 export const MAX_TTL = 604_800;
 const LABEL = /^[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?$/;
 
-/** Lower case, without a trailing dot: the form names are stored and compared in. */
+/**
+ * Lower case, without a trailing dot: the form names are stored and compared in. Only ASCII letters
+ * are folded: toLowerCase() would turn the Kelvin sign (U+212A) into "k", storing another name than
+ * the one asked for; checkName refuses what is left that is not ASCII.
+ */
 export function normalizeName(name: string): string {
-  return name.trim().toLowerCase().replace(/\.$/, "");
+  return name
+    .trim()
+    .replace(/[A-Z]+/g, (s) => s.toLowerCase())
+    .replace(/\.$/, "");
 }
 
 /** A host or domain name: labels of 1-63 letters, digits, '-' and '_', at most 253 characters. */
 export function checkName(name: string, field: string): void {
   if (name === "") throw new RecordError("invalid", `${field} must not be empty`);
+  if (/[\u0080-\uffff]/.test(name)) {
+    throw new RecordError(
+      "invalid",
+      `${field} "${name}" is not ASCII: write an internationalized name in punycode (xn--)`,
+    );
+  }
   if (name.length > 253) throw new RecordError("invalid", `${field} "${name}" is longer than 253 characters`);
   for (const label of name.split(".")) {
     if (label.length === 0) throw new RecordError("invalid", `${field} "${name}" has an empty label`);

@@ -69,13 +69,20 @@ export function sameData(a: RecordData, b: RecordData): boolean {
 }
 
 function normalize(d: RecordData): unknown {
-  // Key order is fixed by construction, but addresses may be spelled differently.
-  if (d.type === "AAAA") return { type: d.type, address: expandIpv6(d.address) };
+  // Key order is fixed by construction, but addresses may be spelled differently
+  // ("::ffff:192.0.2.1" is "::ffff:c000:201": one RRset must not hold both).
+  if (d.type === "AAAA") return { type: d.type, address: fullIpv6(d.address) };
   return d;
 }
 
-/** "2001:db8::1" → the 8 groups in full, lower case, for comparison. */
-export function expandIpv6(address: string): string {
+/** Any spelling of an IPv6 address as its 8 groups in full, lower case: "::1.2.3.4" → "0000:…:0102:0304". */
+export function fullIpv6(address: string): string {
+  // The URL parser canonicalizes every IPv6 spelling, embedded IPv4 included ("::ffff:1.2.3.4").
+  return expandIpv6(new URL(`http://[${address}]/`).hostname.slice(1, -1));
+}
+
+/** "2001:db8::1" → the 8 groups in full, lower case (hex groups only: see fullIpv6). */
+function expandIpv6(address: string): string {
   const [head = "", tail] = address.toLowerCase().split("::") as [string, string | undefined];
   const h = head === "" ? [] : head.split(":");
   const t = tail === undefined || tail === "" ? [] : tail.split(":");

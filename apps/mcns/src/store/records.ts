@@ -188,6 +188,16 @@ export class RecordStore {
       .map(toRecord);
   }
 
+  /** The records of `zone` at `name` and below it (a delegation there would hide them). */
+  atOrBelow(zone: string, name: string): DnsRecord[] {
+    const suffix = `.${name}`;
+    return this.#sql<[string, string, number, string], RecordRow>(
+      "SELECT * FROM records WHERE zone = ? AND (name = ? OR substr(name, -?) = ?) ORDER BY name, type, id",
+    )
+      .all(zone, name, suffix.length, suffix)
+      .map(toRecord);
+  }
+
   create(input: { zone: string; name: string; ttl: number; data: RecordData; owner: string }): DnsRecord {
     const now = new Date();
     const record: DnsRecord = { id: ulid(), ...input, createdAt: now, updatedAt: now };
