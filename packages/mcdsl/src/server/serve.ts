@@ -44,6 +44,8 @@ export interface ServeOptions {
   shutdownTimeoutMs?: number;
   /** An HTTP/2 connection with no call open for this long is closed (GOAWAY); default 2 min. */
   idleTimeoutMs?: number;
+  /** An HTTP/2 request whose body stops arriving for this long is reset; default 2 min. */
+  bodyTimeoutMs?: number;
 }
 
 export interface Server {
@@ -103,6 +105,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     registry: metrics.registry,
     logger: options.logger,
     ready: async () => !tracker.isClosing && (options.readiness ? await options.readiness() : true),
+    bodyTimeoutMs: options.bodyTimeoutMs ?? 120_000,
   });
 
   const listeners: net.Server[] = [];

@@ -1,6 +1,7 @@
-// Idle HTTP/2 connections: anyone who can connect could otherwise hold a connection (a file
-// descriptor) forever, as HTTP/1.1 keep-alive cannot. A session with no call open for
-// idleTimeoutMs gets a GOAWAY and is closed; one with a quiet stream open (a watch) is not.
+// Slow and silent HTTP/2 clients: anyone who can connect could otherwise hold a connection (a
+// file descriptor) or a stream forever, as HTTP/1.1 keep-alive cannot. A session with no call open
+// for idleTimeoutMs gets a GOAWAY and is closed, one with a quiet stream open (a watch) is not; a
+// request body that stops arriving for bodyTimeoutMs is reset, a slow one that keeps coming is not.
 import { readFileSync } from "node:fs";
 import * as http2 from "node:http2";
 import * as net from "node:net";
@@ -76,6 +77,66 @@ describe("idle HTTP/2 connections", () => {
     await closed;
     expect(goaway).toBe(true);
     expect(Date.now() - ended).toBeGreaterThanOrEqual(IDLE_MS - 50);
+  });
+});
+
+describe("stalled HTTP/2 request bodies", () => {
+  let s: NotesServer;
+  beforeAll(async () => {
+    s = await startNotesServer({ bodyTimeoutMs: IDLE_MS });
+  });
+  afterAll(() => s.stop());
+
+  /** A CreateNote call whose body (a gRPC frame of `message`) is sent in `parts`, `gapMs` apart. */
+  async function createNoteSlowly(parts: number, gapMs: number, token?: string) {
+    const session = http2.connect(s.server.url!);
+    const message = Buffer.from([0x0a, 4, ...Buffer.from("slow")]); // CreateNoteRequest{text: "slow"}
+    const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]);
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/mcp.sample.v1.NoteService/CreateNote",
+      "content-type": "application/grpc+proto",
+      te: "trailers",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    });
+    const started = Date.now();
+    let rstCode: number | undefined;
+    const trailers = new Promise<http2.IncomingHttpHeaders | undefined>((resolve) => {
+      stream.on("trailers", (t) => resolve(t));
+      stream.on("close", () => {
+        rstCode = stream.rstCode;
+        resolve(undefined);
+      });
+    });
+    stream.resume();
+    const closed = new Promise((resolve) => stream.once("close", resolve));
+    const size = Math.ceil(frame.length / parts);
+    for (let i = 0; i < parts && !stream.closed; i++) {
+      if (i > 0) await Promise.race([new Promise((r) => setTimeout(r, gapMs)), closed]);
+      if (stream.closed) break;
+      const last = i === parts - 1;
+      if (last) stream.end(frame.subarray(i * size));
+      else stream.write(frame.subarray(i * size, (i + 1) * size));
+    }
+    const got = await trailers;
+    session.destroy();
+    return { got, rstCode, ms: Date.now() - started };
+  }
+
+  it("resets a request whose body stops arriving after bodyTimeoutMs, token or not", async () => {
+    // Two of three parts sent, then nothing: the third never comes.
+    const stalled = await createNoteSlowly(3, 60_000);
+    expect(stalled.rstCode).toBe(http2.constants.NGHTTP2_CANCEL);
+    expect(stalled.ms).toBeGreaterThanOrEqual(IDLE_MS - 50);
+    expect(stalled.ms).toBeLessThan(IDLE_MS + 5_000);
+    expect(s.store.notes.size).toBe(0);
+  });
+
+  it("lets a body that keeps coming take longer than bodyTimeoutMs in all", async () => {
+    const slow = await createNoteSlowly(4, IDLE_MS / 2, s.tokens.writer);
+    expect(slow.ms).toBeGreaterThan(IDLE_MS);
+    expect(slow.got?.["grpc-status"]).toBe("0");
+    expect([...s.store.notes.values()].map((n) => n.text)).toEqual(["slow"]);
   });
 });
 
