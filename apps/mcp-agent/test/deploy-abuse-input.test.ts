@@ -43,6 +43,10 @@ async function deployRaw(client: Client<typeof AgentService>, spec: ServiceSpec)
   return { steps, error: undefined };
 }
 
+/** A HealthSpec message as the CLI sends `[components.health]` with these lines. */
+const healthOf = (lines: string) =>
+  toServiceSpec(goodService("x", 1, `[components.health]\n${lines}`)).components[0]!.health;
+
 const registryDir = () => dirname(join(fx.platform.dir, "agent", "registry.db"));
 
 describe("Deploy refuses a definition podman would misread, before any step", () => {
@@ -70,11 +74,18 @@ describe("Deploy refuses a definition podman would misread, before any step", ()
     [
       "probe",
       (c) => {
-        c.health = toServiceSpec(goodService("x", 1, '[components.health]\nhttp = "/"'))
-          .components[0]!.health;
+        c.health = healthOf('http = "/"');
         if (c.health?.probe.case === "http") c.health.probe.value.path = "/a b";
       },
       'health] http: expected an HTTP path starting with "/", got "/a b"',
+    ],
+    [
+      "deadline",
+      (c) => {
+        c.health = healthOf('deadline = "10m"'); // the most a file may say; the request says 24h
+        c.health!.deadline!.seconds = 86_400n;
+      },
+      "health] deadline: at most 10m: a deploy holds the service until its health gate ends",
     ],
   ];
 

@@ -184,6 +184,12 @@ function checkHealth(component: Table, base: KeyPath, context: CheckContext): vo
   }
   const timeout = durationOf(health.timeout) ?? DEFAULT_HEALTH.timeoutMs;
   const deadline = durationOf(health.deadline) ?? DEFAULT_HEALTH.deadlineMs;
+  if (deadline > MAX_HEALTH_DEADLINE_MS) {
+    context.report(
+      [...path, "deadline"],
+      `at most 10m: a deploy holds the service until its health gate ends (a stop is refused meanwhile), got ${JSON.stringify(health.deadline)}`,
+    );
+  }
   if (timeout > deadline) {
     const key = health.deadline !== undefined ? "deadline" : "timeout";
     context.report(
@@ -192,6 +198,9 @@ function checkHealth(component: Table, base: KeyPath, context: CheckContext): vo
     );
   }
 }
+
+/** A health gate's longest deadline (DESIGN.md's default is 30 s). */
+export const MAX_HEALTH_DEADLINE_MS = 10 * 60_000;
 
 function durationOf(value: unknown): number | undefined {
   const parsed = typeof value === "string" ? parseDuration(value) : undefined;

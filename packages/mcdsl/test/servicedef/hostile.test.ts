@@ -141,6 +141,16 @@ describe("values that reach podman's command line or env-file", () => {
   });
 });
 
+describe("a health gate holds the service", () => {
+  it("a deadline over 10 minutes is refused (the service could not be stopped until it ends)", () => {
+    const health = (deadline: string) => `[components.health]\ndeadline = "${deadline}"\n`;
+    expect(problems("", health("10m"))).toEqual([]);
+    expect(problems("", health("24h"))).toEqual([
+      '10: [components[0].health] deadline: at most 10m: a deploy holds the service until its health gate ends (a stop is refused meanwhile), got "24h"',
+    ]);
+  });
+});
+
 describe("names the platform gives", () => {
   it("the zone's own name is not a service's public hostname (only <service>.<zone> is)", () => {
     const text = (hostname: string) =>
