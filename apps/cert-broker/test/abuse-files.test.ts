@@ -32,6 +32,24 @@ async function restart(): Promise<void> {
   await t.app.waitReady(`${t.broker.url}/readyz`, 10_000);
 }
 
+/**
+ * Puts what `make` creates at `path` with one rename: the suite's renewal pass may republish a
+ * missing file at any moment, so removing it first and creating the thing after would race.
+ */
+function plant(path: string, make: (tmp: string) => void): void {
+  const tmp = `${path}.planting`;
+  make(tmp);
+  for (let tries = 0; ; tries++) {
+    try {
+      renameSync(tmp, path);
+      return;
+    } catch (err) {
+      if (tries === 5) throw err;
+      rmSync(path, { recursive: true, force: true }); // a directory cannot replace a file by rename
+    }
+  }
+}
+
 /** The broker still answers: a call that needs the event loop and the database. */
 async function stillServing(): Promise<void> {
   const res = await t.broker.client(t.broker.tokens.reader).listCertificates({}, { timeoutMs: 3000 });
@@ -55,8 +73,7 @@ describe("things planted in cert_dir", () => {
   it("revokes a certificate whose published file was replaced by a FIFO without blocking", async () => {
     const res = await issue("fifo");
     const pem = inCertDir(`${own("fifo")}.pem`);
-    rmSync(pem);
-    execFileSync("mkfifo", [pem]);
+    plant(pem, (p) => execFileSync("mkfifo", [p]));
     const revoked = await t.broker
       .client(t.broker.tokens.agent)
       .revokeCertificate({ serial: res.certificate!.serial }, { timeoutMs: 5000 });
@@ -72,10 +89,8 @@ describe("things planted in cert_dir", () => {
   it("starts when a current certificate's files became a FIFO and a link to /dev/zero, and republishes them", async () => {
     const fifo = await issue("pipe");
     const zero = await issue("zero");
-    rmSync(inCertDir(`${own("pipe")}.pem`));
-    execFileSync("mkfifo", [inCertDir(`${own("pipe")}.pem`)]);
-    rmSync(inCertDir(`${own("zero")}.key`));
-    symlinkSync("/dev/zero", inCertDir(`${own("zero")}.key`));
+    plant(inCertDir(`${own("pipe")}.pem`), (p) => execFileSync("mkfifo", [p]));
+    plant(inCertDir(`${own("zero")}.key`), (p) => symlinkSync("/dev/zero", p));
     await restart();
     expect(publishedSerial(t.broker.certDir, own("pipe"))).toBe(fifo.certificate!.serial);
     expect(publishedSerial(t.broker.certDir, own("zero"))).toBe(zero.certificate!.serial);
@@ -98,7 +113,7 @@ describe("things planted in cert_dir", () => {
   it("refuses to issue while cert_dir is not a directory, naming it, and issues once it is again", async () => {
     const moved = `${t.broker.certDir}.moved`;
     renameSync(t.broker.certDir, moved);
-    writeFileSync(t.broker.certDir, "not a directory\n");
+    plant(t.broker.certDir, (p) => writeFileSync(p, "not a directory\n"));
     try {
       const err = await refusal(issue("nodir"));
       expect(err.code).toBe(Code.FailedPrecondition);
@@ -170,8 +185,7 @@ describe("things planted in cert_dir", () => {
 
   it("starts when a current certificate's file became a directory and a directory looks like a temporary file", async () => {
     const res = await issue("later");
-    rmSync(inCertDir(`${own("later")}.chain.pem`));
-    mkdirSync(inCertDir(`${own("later")}.chain.pem`));
+    plant(inCertDir(`${own("later")}.chain.pem`), (p) => mkdirSync(p));
     mkdirSync(inCertDir(".planted.pem.tmp-0123456789ab"));
     await restart();
     await stillServing();
