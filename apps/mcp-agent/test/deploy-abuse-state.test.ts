@@ -82,6 +82,32 @@ describe("adoption does not launder a hand-made container", () => {
   });
 });
 
+describe("an adopted service", () => {
+  it("stops: its container (no labels, bound by name) goes; it kept running, and a start ran a second copy", async () => {
+    const service = fx.named("adopted");
+    const container = `${service}-web`;
+    execFileSync("podman", ["run", "-d", "--name", container, TEST_IMAGE, "sleep", "300"]);
+    const named = () =>
+      execFileSync("podman", ["ps", "--all", "--format", "{{.Names}}", "--filter", `name=${service}`], {
+        encoding: "utf8",
+      })
+        .split("\n")
+        .filter(Boolean);
+    try {
+      await fx.platform.client.adoptContainers({ service });
+      await fx.platform.client.stopService({ name: service });
+      expect(named()).toEqual([]);
+      await fx.platform.client.startService({ name: service });
+      expect(named()).toEqual([container]);
+      await fx.platform.client.stopService({ name: service });
+      expect(named()).toEqual([]);
+    } finally {
+      const left = named();
+      if (left.length > 0) execFileSync("podman", ["rm", "--force", "--time", "0", ...left]);
+    }
+  }, 60_000);
+});
+
 describe("a sync naming a service twice", () => {
   it("is refused whole before anything is deployed (the last would silently win)", async () => {
     const a = fx.named("sync-a");

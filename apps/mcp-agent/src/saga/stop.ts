@@ -38,7 +38,13 @@ export async function runStop(
       .map((b) => b.routeId),
     // Records name the service, not a component: they go when the whole service stops.
     records: whole ? registry.bindings.records(service).map((r) => r.recordId) : [],
-    containers: containers.filter((c) => names.includes(c.labels[LABEL_COMPONENT] ?? "")).map((c) => c.name),
+    containers: [
+      ...new Set([
+        ...containers.filter((c) => names.includes(c.labels[LABEL_COMPONENT] ?? "")).map((c) => c.name),
+        // Adopted containers carry no labels: the registry binds them by name.
+        ...names.flatMap((name) => registry.components.get(service, name)?.containerName ?? []),
+      ]),
+    ],
     ports: registry.leases
       .list(service)
       .filter((l) => names.includes(l.component))
