@@ -45,7 +45,9 @@ async function main(): Promise<void> {
 
   const logger = createLogger({ app: APP, level: config.log.level, node: config.events.node });
   const started = performance.now();
-  const store = new RecordStore(config.database.path, config.zones);
+  // SQLite waits for a lock synchronously, DNS included, and only an offline `mcns import` run beside
+  // the server takes one: a change waits 1 s at most, then is Unavailable.
+  const store = new RecordStore(config.database.path, config.zones, { busyTimeoutMs: 1000 });
   const index = new ZoneIndex(store.zones(), store.forIndex());
   store.onChange = (change) => index.apply(change);
   logger.info(

@@ -81,7 +81,7 @@ export function recordRoutes(store: RecordStore, manager: RecordManager, events:
           if (!r?.id) throw new RecordError("invalid", "record.id is required");
           const current = store.get(r.id);
           if (!current) throw new RecordError("not_found", `record "${r.id}" not found`);
-          authorize(ctx, store.zone(current.zone)!);
+          authorize(ctx, store.zone(current.zone) ?? { name: current.zone });
           const change = {
             ttl: r.ttl,
             data: dataFromMessage(r),
@@ -103,7 +103,7 @@ export function recordRoutes(store: RecordStore, manager: RecordManager, events:
         const deleted = run(() => {
           if (!req.id) throw new RecordError("invalid", "id is required");
           const current = store.get(req.id);
-          if (current) authorize(ctx, store.zone(current.zone)!);
+          if (current) authorize(ctx, store.zone(current.zone) ?? { name: current.zone });
           return store.batch(() => {
             const gone = manager.delete(req.id, req.owner, req.allowMissing);
             if (gone) events.changed("deleted", gone);

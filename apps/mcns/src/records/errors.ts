@@ -1,5 +1,5 @@
 /** Why a record change was refused; the API maps `code` to a Connect code, the importer prints it. */
-export type RecordErrorCode = "invalid" | "not_found" | "conflict" | "not_owner";
+export type RecordErrorCode = "invalid" | "not_found" | "conflict" | "not_owner" | "unserved";
 
 export class RecordError extends Error {
   constructor(

@@ -119,7 +119,13 @@ export class RecordManager {
     if ((change.type && change.type !== previous.data.type) || change.data.type !== previous.data.type) {
       throw new RecordError("invalid", `type cannot change (record ${id} is ${previous.data.type})`);
     }
-    const zone = this.store.zone(previous.zone)!;
+    const zone = this.store.zone(previous.zone);
+    if (!zone) {
+      throw new RecordError(
+        "unserved",
+        `record ${id} is in zone "${previous.zone}", which is not served here any more: delete it`,
+      );
+    }
     const data = checkData(change.data);
     const ttl = checkTtl(change.ttl, zone);
     const atName = this.store.atName(previous.name);

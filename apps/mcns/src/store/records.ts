@@ -78,8 +78,9 @@ export class RecordStore {
   /** The batch under way: its changes so far (to undo in the index) and the zones whose serial rose. */
   #batch: { changes: Change[]; raised: Set<string> } | undefined;
 
-  constructor(path: string, zones: ZoneConfig[]) {
-    this.#db = openDatabase(path, { migrations });
+  /** `busyTimeoutMs`: how long a change waits for another process's write lock (mcdsl's default: 5 s). */
+  constructor(path: string, zones: ZoneConfig[], options: { busyTimeoutMs?: number } = {}) {
+    this.#db = openDatabase(path, { migrations, busyTimeoutMs: options.busyTimeoutMs });
     const serialOf = this.#db.prepare<[string], { serial: number }>(
       "SELECT serial FROM zones WHERE name = ?",
     );
@@ -242,6 +243,11 @@ export class RecordStore {
   delete(id: string): DnsRecord | undefined {
     const record = this.get(id);
     if (!record) return undefined;
+    if (!this.#zones.has(record.zone)) {
+      // Left in a zone no longer configured: DNS does not serve it and there is no serial to raise.
+      this.#sql("DELETE FROM records WHERE id = ?").run(id);
+      return record;
+    }
     return this.#change(record.zone, (zone) => {
       this.#sql("DELETE FROM records WHERE id = ?").run(id);
       this.#changed({ kind: "deleted", record, zone });
@@ -261,7 +267,9 @@ export class RecordStore {
     this.#batch = { changes: [], raised: new Set() };
     const { changes } = this.#batch;
     try {
-      return this.#db.transaction(fn)();
+      // IMMEDIATE: the write lock is taken (or waited for, busyTimeoutMs) before the first read, so
+      // another process's write transaction makes this wait, not fail at once when it upgrades.
+      return this.#db.transaction(fn).immediate();
     } catch (err) {
       for (const [name, zone] of zonesBefore) this.#zones.set(name, zone);
       for (const change of changes.reverse())
@@ -297,10 +305,12 @@ export class RecordStore {
     const batch = this.#batch;
     const raise = !batch?.raised.has(zoneName);
     const zone = raise ? { ...current, serial: nextSerial(current.serial) } : current;
-    const result = this.#db.transaction(() => {
-      if (raise) this.#sql("UPDATE zones SET serial = ? WHERE name = ?").run(zone.serial, zone.name);
-      return write(zone);
-    })();
+    const result = this.#db
+      .transaction(() => {
+        if (raise) this.#sql("UPDATE zones SET serial = ? WHERE name = ?").run(zone.serial, zone.name);
+        return write(zone);
+      })
+      .immediate();
     this.#zones.set(zone.name, zone);
     batch?.raised.add(zoneName);
     return result;
