@@ -40,6 +40,35 @@ interface EnvEntry {
   malformed?: boolean;
 }
 
+/**
+ * The environment and the command reach the container's first process through execve, which
+ * takes about 2 MiB of both together on a default Linux (a quarter of the 8 MiB stack): more, and
+ * the container exits at once ("argument list too long") after its ports and certificate were
+ * obtained. 1 MiB leaves room for what the image and the agent add.
+ */
+export const MAX_EXEC_BYTES = 1024 * 1024;
+
+function checkExecSize(component: Table, base: KeyPath, context: CheckContext): void {
+  const env = environmentEntries(component.env).reduce(
+    // Values of other types are reported by their entries' own check.
+    (sum, { name, value }) =>
+      ["string", "number", "boolean"].includes(typeof value)
+        ? sum + Buffer.byteLength(`${name}=${String(value)}`) + 1
+        : sum,
+    0,
+  );
+  const cmd = list(component.cmd).reduce<number>(
+    (sum, argument) => sum + (typeof argument === "string" ? Buffer.byteLength(argument) + 1 : 0),
+    0,
+  );
+  if (env + cmd > MAX_EXEC_BYTES) {
+    context.report(
+      [...base, component.env !== undefined ? "env" : "cmd"],
+      `env and cmd are ${env + cmd} bytes together; a container's first process gets at most ${MAX_EXEC_BYTES} (put large values in a file on a volume)`,
+    );
+  }
+}
+
 /** What is wrong with one entry by itself: its name, its value's type, characters or size. */
 function envProblem(name: string, value: unknown): string | undefined {
   const nameProblem = checkEnvName(name);
@@ -107,6 +136,8 @@ export function checkComponentEnvironment(component: Table, base: KeyPath, conte
     if (first !== undefined) context.report(path, `${name} is set twice (first at env[${first.at(-1)}])`);
     else defined.set(name, path);
   }
+
+  checkExecSize(component, base, context);
 
   list(component.cmd).forEach((argument, index) => {
     if (typeof argument !== "string") return;

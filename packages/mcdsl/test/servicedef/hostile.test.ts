@@ -99,6 +99,15 @@ describe("values that reach podman's command line or env-file", () => {
     ]);
   });
 
+  it("env and cmd over 1 MiB together (execve's limit: the container would exit at once)", () => {
+    const value = "x".repeat(60_000);
+    const env = Array.from({ length: 18 }, (_, i) => `V${i} = "${value}"`).join(", ");
+    expect(problems(`env = { ${env} }`)).toEqual([
+      "5: [components[0]] env: env and cmd are 1080080 bytes together; a container's first process gets at most 1048576 (put large values in a file on a volume)",
+    ]);
+    expect(problems(`env = { ${env.split(", ").slice(0, 17).join(", ")} }`)).toEqual([]);
+  });
+
   it("a variable set twice in the list form (one would silently win)", () => {
     expect(problems('env = ["MODE=a", "OTHER=1", "MODE=b"]')).toEqual([
       "5: [components[0]] env[2]: MODE is set twice (first at env[0])",
