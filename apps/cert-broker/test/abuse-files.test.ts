@@ -3,14 +3,24 @@
 // exhaust memory reading, must refuse what it cannot replace naming the path, and must keep serving
 // and keep starting.
 import { execFileSync } from "node:child_process";
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import { beforeAll, describe, expect, it } from "vitest";
 import { brokerForSuite, publishedSerial, refusal } from "./helpers/abuse.js";
-import { waitFor } from "./helpers/events.js";
+import { certEvents, waitFor } from "./helpers/events.js";
 
 const t = brokerForSuite({
+  nats: true,
   config: { policy: 'public_hostnames = [".files.example.org"]', renewal: 'interval = "200ms"' },
 });
 
@@ -170,6 +180,17 @@ describe("things planted in cert_dir", () => {
     await waitFor(
       "the stored renewal to be published",
       async () => (publishedSerial(t.broker.certDir, own("pinned")) === stored ? true : undefined),
+      5000,
+    );
+    // mc-proxy swaps a certificate on mcp.cert.renewed: one must come after the files are in place
+    // (the one stored with the renewal went out while the old files were still there).
+    const placed = Math.floor(statSync(leaf).mtimeMs);
+    await waitFor(
+      "mcp.cert.renewed after the files are in place",
+      async () => {
+        const events = await certEvents(t.nats!.url, "mcp.cert.renewed");
+        return events.some((e) => e.data.serial === stored && e.time.getTime() >= placed) ? true : undefined;
+      },
       5000,
     );
   });

@@ -85,11 +85,13 @@ export class Broker {
 
   /**
    * Publishes each current certificate whose files do not hold it (a crash, a publish that failed,
-   * files removed); returns how many. At start, and on every renewal pass, so a publish refused
-   * while the broker runs (a full disk, a file in the way) catches up once the cause is gone.
+   * files removed) and announces it again: the event stored with it may have gone out while the old
+   * files were still in place, and mc-proxy swaps on the event. Returns how many; the caller
+   * flushes the events. At start, and on every renewal pass, so a publish refused while the broker
+   * runs (a full disk, a file in the way) catches up once the cause is gone.
    */
   republishStale(): number {
-    const { store, files, logger } = this.#o;
+    const { store, files, events, logger } = this.#o;
     let republished = 0;
     for (const cert of store.current()) {
       const key = files.readKey(cert.serial);
@@ -100,6 +102,7 @@ export class Broker {
       if (cert.hostnames.every((h) => files.isPublished(h, cert, key))) continue;
       try {
         files.publish(cert, key);
+        store.transaction(() => (cert.renews ? events.renewed(cert, cert.renews) : events.issued(cert)));
         republished++;
       } catch (err) {
         // One blocked name must not stop the others (nor a start); the next pass tries again.

@@ -62,7 +62,7 @@ export class RenewalScheduler {
     const { broker, store, events, clock, logger } = this.#o;
     const result: TickResult = { renewed: [], failed: [], expiring: [] };
     // Files a failed publish left behind their certificate catch up here, not only at the next start.
-    broker.republishStale();
+    if (broker.republishStale() > 0) await events.flush();
     for (const cert of store.dueForRenewal(clock.now())) {
       try {
         const renewed = await broker.renew(cert.serial);

@@ -4,7 +4,7 @@ import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto"
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConnectError } from "@connectrpc/connect";
-import type { AppProcess } from "@mcp/mcdsl/testing";
+import { type AppProcess, type NatsServer, startNatsServer } from "@mcp/mcdsl/testing";
 import { afterAll, beforeAll } from "vitest";
 import { type BrokerSetup, type SetupOptions, setupBroker } from "./broker-process.js";
 
@@ -41,17 +41,26 @@ export function publishedSerial(certDir: string, hostname: string): string {
 export interface RunningBroker {
   broker: BrokerSetup;
   app: AppProcess;
+  /** Only with `{ nats: true }`. */
+  nats?: NatsServer;
 }
 
-/** Sets up and starts one broker for the whole file (beforeAll), and stops and removes it after. */
-export function brokerForSuite(options: SetupOptions = {}): RunningBroker {
+/**
+ * Sets up and starts one broker for the whole file (beforeAll), with a nats-server of its own when
+ * asked, and stops and removes them after.
+ */
+export function brokerForSuite(
+  options: Omit<SetupOptions, "natsUrl"> & { nats?: boolean } = {},
+): RunningBroker {
   const running = {} as RunningBroker;
   beforeAll(async () => {
-    running.broker = await setupBroker(options);
+    if (options.nats) running.nats = await startNatsServer();
+    running.broker = await setupBroker({ ...options, natsUrl: running.nats?.url });
     running.app = await running.broker.start();
   });
   afterAll(async () => {
     await running.app?.stop();
+    await running.nats?.stop();
     running.broker?.cleanup();
   });
   return running;
