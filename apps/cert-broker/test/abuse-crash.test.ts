@@ -1,9 +1,11 @@
 // kill -9 where the existing crash tests do not reach (a revocation), and start-up with what an
 // operator or a crash may leave in keys_dir: the broker starts, serves, and nothing revoked is served.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CertificateStatus } from "@mcp/proto/certbroker/v1/certificate_pb.js";
 import { afterEach, describe, expect, it } from "vitest";
+import { publishedSerial } from "./helpers/abuse.js";
 import { type BrokerSetup, setupBroker } from "./helpers/broker-process.js";
 import { openssl, pemFiles } from "./helpers/pki.js";
 
@@ -60,6 +62,35 @@ describe("start-up with strays in keys_dir", () => {
       expect(readdirSync(broker.keysDir).sort()).toEqual(
         ["0123abcd.key", "backup.key", `${res.certificate!.serial}.key`].sort(),
       );
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
+describe("start-up with a database from before the holder check", () => {
+  it("two services current for one name: the newest keeps its files, and they are not rewritten on every pass", async () => {
+    broker = await setupBroker({ config: { renewal: 'interval = "200ms"' } });
+    let app = await broker.start();
+    const agent = broker.client(broker.tokens.agent);
+    await agent.issueCertificate({ service: "gone", hostnames: [HOST] });
+    const newer = await agent.issueCertificate({
+      service: "other",
+      hostnames: ["other.svc.mcp.metacircular.net"],
+    });
+    await app.stop();
+    // What the race fixed in dc39251 could leave: "other" holding gone's name too.
+    execFileSync("sqlite3", [
+      join(broker.dir, "cert-broker.db"),
+      `UPDATE certificate_hostnames SET hostname = '${HOST}' WHERE serial = '${newer.certificate!.serial}'`,
+    ]);
+    app = await broker.start();
+    try {
+      const leaf = join(broker.certDir, `${HOST}.pem`);
+      expect(publishedSerial(broker.certDir, HOST)).toBe(newer.certificate!.serial);
+      const before = statSync(leaf).mtimeMs;
+      await new Promise((r) => setTimeout(r, 1000)); // five renewal passes
+      expect(statSync(leaf).mtimeMs).toBe(before);
     } finally {
       await app.stop();
     }

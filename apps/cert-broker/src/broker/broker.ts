@@ -93,15 +93,21 @@ export class Broker {
   republishStale(): number {
     const { store, files, events, logger } = this.#o;
     let republished = 0;
-    for (const cert of store.current()) {
+    // Newest first, each name once: should two current certificates share a name (a database from
+    // before the holder was checked in the storing transaction), the newest keeps it and the two
+    // do not overwrite each other on every pass.
+    const claimed = new Set<string>();
+    for (const cert of store.current().reverse()) {
+      const hostnames = cert.hostnames.filter((h) => !claimed.has(h));
+      for (const h of hostnames) claimed.add(h);
       const key = files.readKey(cert.serial);
       if (key === undefined) {
         logger.error({ serial: cert.serial }, "current certificate has no key file; renew or revoke it");
         continue;
       }
-      if (cert.hostnames.every((h) => files.isPublished(h, cert, key))) continue;
+      if (hostnames.every((h) => files.isPublished(h, cert, key))) continue;
       try {
-        files.publish(cert, key);
+        for (const h of hostnames) files.publishHostname(h, cert, key);
         store.transaction(() => (cert.renews ? events.renewed(cert, cert.renews) : events.issued(cert)));
         republished++;
       } catch (err) {
