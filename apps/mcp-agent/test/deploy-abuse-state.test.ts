@@ -108,8 +108,21 @@ describe("an adopted service", () => {
   }, 60_000);
 });
 
-describe("a sync naming a service twice", () => {
-  it("is refused whole before anything is deployed (the last would silently win)", async () => {
+describe("a sync that is not what it seems", () => {
+  it("prune with no definitions is refused (it removed every service on the node); its dry run says what it would do", async () => {
+    const service = fx.named("kept");
+    expect((await deploy(fx.platform.client, goodService(service, fx.proxyPort))).error).toBeUndefined();
+    await expect(fx.platform.client.syncServices({ services: [], prune: true })).rejects.toMatchObject({
+      code: Code.InvalidArgument,
+      rawMessage: expect.stringContaining("prune with no definitions would stop and forget every service"),
+    });
+    const dry = await fx.platform.client.syncServices({ services: [], prune: true, dryRun: true });
+    expect(dry.results.map((r) => r.service)).toContain(service);
+    expect(containers(service).map((c) => c.state)).toEqual(["running"]);
+    await fx.platform.client.stopService({ name: service });
+  }, 60_000);
+
+  it("naming a service twice is refused whole before anything is deployed (the last would silently win)", async () => {
     const a = fx.named("sync-a");
     const twice = fx.named("sync-twice");
     const spec = (name: string, extra = "") => toServiceSpec(goodService(name, fx.proxyPort, extra));

@@ -15,6 +15,8 @@ export interface SyncResult {
   error?: string;
 }
 
+// Its refusals are ConnectErrors, not OperationErrors: the SyncServices handler passes errors on as
+// they are.
 export async function syncServices(
   ops: Operations,
   definitions: ServiceDefinition[],
@@ -22,6 +24,14 @@ export async function syncServices(
 ): Promise<SyncResult[]> {
   const { registry } = ops.deps;
   refuseTwice(definitions);
+  // As the CLI refuses to send it: an empty set with prune is "remove every service on the node",
+  // what an empty or mistyped services directory (or a CI's bad checkout) looks like.
+  if (options.prune && definitions.length === 0 && !options.dryRun) {
+    throw new ConnectError(
+      "prune with no definitions would stop and forget every service on this node; send the definitions to keep (or stop services by name)",
+      Code.InvalidArgument,
+    );
+  }
   const results: SyncResult[] = [];
   for (const definition of definitions) {
     const service = definition.name;
@@ -81,6 +91,5 @@ function refuseTwice(definitions: ServiceDefinition[]): void {
     if (at === undefined) first.set(definition.name, index);
     else twice.push(`services[${index}]: ${definition.name} is defined twice (first at services[${at}])`);
   });
-  // A ConnectError, not an OperationError: the SyncServices handler passes errors on as they are.
   if (twice.length > 0) throw new ConnectError(twice.join("\n"), Code.InvalidArgument);
 }
