@@ -5,10 +5,10 @@ import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { ulid } from "ulidx";
 import { identityKey } from "../auth/identity.js";
-import { cutStalledBody } from "./body-timeout.js";
 import { type RequestInfo, requestInfoKey } from "./context.js";
 import { type NodeRequest, type NodeResponse, sendJson, sendText } from "./http-types.js";
 import type { RestHandler } from "./rest/handler.js";
+import { cutStalledStream } from "./stall-timeout.js";
 
 export interface RequestHandlerOptions {
   connectHandlers: UniversalHandler[];
@@ -17,8 +17,8 @@ export interface RequestHandlerOptions {
   logger: Logger;
   /** Whether the server wants traffic (false while starting or draining). */
   ready: () => Promise<boolean>;
-  /** An HTTP/2 request body with nothing received for this long is cut (body-timeout.ts). */
-  bodyTimeoutMs: number;
+  /** An HTTP/2 stream stalled this long (body incomplete or response pending) is reset (stall-timeout.ts). */
+  stallTimeoutMs: number;
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -50,7 +50,7 @@ export function createRequestHandler(
     const contextValues = createContextValues().set(requestInfoKey, info);
     const path = (req.url ?? "/").split("?", 1)[0] ?? "/";
     const rpc = rpcByPath.get(path);
-    cutStalledBody(req, options.bodyTimeoutMs);
+    cutStalledStream(req, options.stallTimeoutMs);
 
     res.once("close", () => {
       const line = {

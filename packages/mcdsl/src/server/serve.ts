@@ -44,8 +44,11 @@ export interface ServeOptions {
   shutdownTimeoutMs?: number;
   /** An HTTP/2 connection with no call open for this long is closed (GOAWAY); default 2 min. */
   idleTimeoutMs?: number;
-  /** An HTTP/2 request whose body stops arriving for this long is reset; default 2 min. */
-  bodyTimeoutMs?: number;
+  /**
+   * An HTTP/2 call whose request body stops arriving, or whose client stops reading the response,
+   * for this long is reset; default 2 min.
+   */
+  stallTimeoutMs?: number;
 }
 
 export interface Server {
@@ -105,7 +108,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     registry: metrics.registry,
     logger: options.logger,
     ready: async () => !tracker.isClosing && (options.readiness ? await options.readiness() : true),
-    bodyTimeoutMs: options.bodyTimeoutMs ?? 120_000,
+    stallTimeoutMs: options.stallTimeoutMs ?? 120_000,
   });
 
   const listeners: net.Server[] = [];
