@@ -46,6 +46,13 @@ export function checkService(raw: Table, context: CheckContext): void {
         "a component has routes or ports, not both (ports is the legacy form: move them to [[components.routes]])",
       );
     }
+    if (component.network === "host" && ports.length > 0) {
+      // podman publishes nothing there: the health probe would wait on a host port nobody opens.
+      context.report(
+        [...base, "ports"],
+        "nothing is published on network = \"host\": the app's own ports are the node's; leave out ports (or use routes)",
+      );
+    }
     checkRoutes(routes, base, defaultHostname, { routeNames, served }, context);
     checkLegacyPorts(ports, base, hostPorts, context);
     checkVolumeTargets(list(component.volumes), base, context);

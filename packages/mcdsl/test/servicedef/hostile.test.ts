@@ -160,6 +160,15 @@ describe("a health gate holds the service", () => {
   });
 });
 
+describe("options that cancel each other", () => {
+  it('legacy ports on network = "host" (podman publishes nothing; the probe waited on a port nobody opens)', () => {
+    const text = `name = "svc"\n[[components]]\nname = "web"\nimage = "x"\nnetwork = "host"\nports = ["127.0.0.1:28000:8080"]\n`;
+    expect(() => parseServiceDefinition(text, "svc.toml")).toThrow(
+      `svc.toml:6: [components[0]] ports: nothing is published on network = "host": the app's own ports are the node's; leave out ports (or use routes)`,
+    );
+  });
+});
+
 describe("names the platform gives", () => {
   it("the zone's own name is not a service's public hostname (only <service>.<zone> is)", () => {
     const text = (hostname: string) =>
