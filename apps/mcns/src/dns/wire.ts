@@ -149,6 +149,13 @@ export function writeRdata(w: MessageWriter, data: RecordData): void {
   }
 }
 
+/** What a record takes in an answer at most: a compressed owner (2), type, class, TTL, RDLENGTH (10), its rdata. */
+export function answerBytes(data: RecordData): number {
+  const w = new MessageWriter();
+  writeRdata(w, data);
+  return 12 + w.length;
+}
+
 export function ipv6Bytes(address: string): Buffer {
   return Buffer.from(fullIpv6(address).replaceAll(":", ""), "hex");
 }

@@ -1,9 +1,8 @@
 // The rules of a record change, shared by the API and the zone-file importer: the zone that holds
 // the name, validation, RRset ownership (one owner per name and type; another owner's RRset is a
 // conflict, never a silent replace), a CNAME never beside other data, idempotent creates.
-import { MessageWriter, writeRdata } from "../dns/wire.js";
-import type { DnsRecord, RecordData, RecordType, Zone } from "../store/record.js";
-import { sameData } from "../store/record.js";
+import { answerBytes } from "../dns/wire.js";
+import { type DnsRecord, dataKey, type RecordData, type RecordType, type Zone } from "../store/record.js";
 import type { RecordStore } from "../store/records.js";
 import { RecordError } from "./errors.js";
 import { checkData, checkName, checkTtl, normalizeName } from "./validate.js";
@@ -79,12 +78,12 @@ export class RecordManager {
           : `the NS records of the apex "${name}" come from the zone's configuration`,
       );
     }
-    const existing = this.store.atName(name);
-    const sameType = existing.filter((r) => r.data.type === data.type);
-    const identical = sameType.find((r) => sameData(r.data, data));
+    const at = this.store.atName(name);
+    const existing = at.records;
+    const identical = at.byKey.get(dataKey(data));
     if (identical && identical.owner === owner && identical.ttl === ttl)
       return { record: identical, created: false };
-    const holder = sameType[0]?.owner;
+    const holder = existing.find((r) => r.data.type === data.type)?.owner;
     if (holder !== undefined && holder !== owner) {
       throw new RecordError("conflict", `${name} ${data.type} belongs to owner "${holder}", not "${owner}"`);
     }
@@ -95,7 +94,7 @@ export class RecordManager {
       );
     }
     checkCname(name, data.type, existing);
-    checkAnswerSize(name, [...existing.map((r) => r.data), data]);
+    checkAnswerSize(name, existing.length + 1, at.bytes + answerBytes(data));
     this.#checkDelegation(zone, name, data.type, owner);
     return { record: this.store.create({ zone: zone.name, name, ttl, data, owner }), created: true };
   }
@@ -128,9 +127,13 @@ export class RecordManager {
     }
     const data = checkData(change.data);
     const ttl = checkTtl(change.ttl, zone);
-    const atName = this.store.atName(previous.name);
-    checkAnswerSize(previous.name, [...atName.filter((r) => r.id !== id).map((r) => r.data), data]);
-    const twin = atName.find((r) => r.id !== id && r.data.type === data.type && sameData(r.data, data));
+    const at = this.store.atName(previous.name);
+    checkAnswerSize(
+      previous.name,
+      at.records.length,
+      at.bytes - answerBytes(previous.data) + answerBytes(data),
+    );
+    const twin = [at.byKey.get(dataKey(data))].find((r) => r !== undefined && r.id !== id);
     if (twin)
       throw new RecordError(
         "conflict",
@@ -168,7 +171,7 @@ export class RecordManager {
       }
     }
     for (let n = name; n !== zone.name; n = n.slice(n.indexOf(".") + 1)) {
-      const cut = this.store.atName(n).find((r) => r.data.type === "NS" && r.owner !== owner);
+      const cut = this.store.atName(n).records.find((r) => r.data.type === "NS" && r.owner !== owner);
       if (cut) {
         throw new RecordError(
           "conflict",
@@ -204,24 +207,18 @@ function checkOwnedBy(record: DnsRecord, owner: string): void {
   }
 }
 
-/** Refuses records at a name whose answer (all of them: a query for ANY) would not fit MAX_NAME_BYTES. */
-function checkAnswerSize(name: string, records: RecordData[]): void {
-  let bytes = 0;
-  for (const data of records) {
-    const w = new MessageWriter();
-    writeRdata(w, data);
-    bytes += 12 + w.length; // a compressed owner (2), type, class, TTL, RDLENGTH (10), the rdata
-  }
+/** Refuses records at a name whose answer (all of them: a query for ANY) would pass MAX_NAME_BYTES. */
+function checkAnswerSize(name: string, count: number, bytes: number): void {
   if (bytes > MAX_NAME_BYTES) {
     throw new RecordError(
       "invalid",
-      `the ${records.length} records at ${name} would take ${bytes} bytes in a DNS answer; the limit is ${MAX_NAME_BYTES} (an answer must fit one DNS message)`,
+      `the ${count} records at ${name} would take ${bytes} bytes in a DNS answer; the limit is ${MAX_NAME_BYTES} (an answer must fit one DNS message)`,
     );
   }
 }
 
 /** RFC 1034 3.6.2 / RFC 2181 10.1: a CNAME is alone at its name. */
-function checkCname(name: string, type: RecordType, existing: DnsRecord[]): void {
+function checkCname(name: string, type: RecordType, existing: readonly DnsRecord[]): void {
   const cname = existing.find((r) => r.data.type === "CNAME");
   if (type === "CNAME" && existing.length > 0) {
     const other = cname ?? existing[0]!;

@@ -65,7 +65,12 @@ function quote(s: string): string {
 
 /** Whether two records carry the same data (the RRset members are compared this way). */
 export function sameData(a: RecordData, b: RecordData): boolean {
-  return JSON.stringify(normalize(a)) === JSON.stringify(normalize(b));
+  return dataKey(a) === dataKey(b);
+}
+
+/** The data as a string equal for equal data (type included): the key of an RRset member. */
+export function dataKey(d: RecordData): string {
+  return JSON.stringify(normalize(d));
 }
 
 function normalize(d: RecordData): unknown {

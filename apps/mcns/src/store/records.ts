@@ -6,7 +6,8 @@ import { EventOutbox, type EventOutboxOptions, outboxMigration } from "@mcp/mcds
 import { type Database, type Migration, openDatabase, type Statement } from "@mcp/mcdsl/sqlite";
 import { monotonicFactory } from "ulidx";
 import type { ZoneConfig } from "../config.js";
-import type { DnsRecord, RecordData, RecordType, Zone } from "./record.js";
+import { answerBytes } from "../dns/wire.js";
+import { type DnsRecord, dataKey, type RecordData, type RecordType, type Zone } from "./record.js";
 
 // Monotonic: ids made in the same millisecond (a zone import) still sort in creation order, and
 // only the first of them costs fresh randomness.
@@ -51,6 +52,42 @@ export interface RecordFilter {
   limit?: number;
 }
 
+/** The records at one name, with what the change rules ask of them kept ready. */
+export interface NameRecords {
+  readonly records: readonly DnsRecord[];
+  /** Each record by its data key (dataKey: type and data). */
+  readonly byKey: ReadonlyMap<string, DnsRecord>;
+  /** What they all take in an answer (answerBytes). */
+  readonly bytes: number;
+}
+
+interface NameEntry {
+  records: DnsRecord[];
+  byKey: Map<string, DnsRecord>;
+  bytes: number;
+}
+
+function nameEntry(records: DnsRecord[]): NameEntry {
+  const entry: NameEntry = { records: [], byKey: new Map(), bytes: 0 };
+  for (const r of records) addToEntry(entry, r);
+  return entry;
+}
+
+function addToEntry(entry: NameEntry, r: DnsRecord): void {
+  entry.records.push(r);
+  entry.byKey.set(dataKey(r.data), r);
+  entry.bytes += answerBytes(r.data);
+}
+
+function removeFromEntry(entry: NameEntry, r: DnsRecord): void {
+  const at = entry.records.findIndex((x) => x.id === r.id);
+  if (at < 0) return;
+  const [gone] = entry.records.splice(at, 1);
+  entry.bytes -= answerBytes(gone!.data);
+  const key = dataKey(gone!.data);
+  if (entry.byKey.get(key)?.id === r.id) entry.byKey.delete(key);
+}
+
 export type Change =
   | { kind: "created"; record: DnsRecord; zone: Zone }
   | { kind: "updated"; record: DnsRecord; previous: DnsRecord; zone: Zone }
@@ -75,8 +112,11 @@ export class RecordStore {
   readonly #statements = new Map<string, Statement>();
   /** Called inside each change's transaction; throwing rolls the change back. */
   onChange: (change: Change) => void = () => {};
-  /** The batch under way: its changes so far (to undo in the index) and the zones whose serial rose. */
-  #batch: { changes: Change[]; raised: Set<string> } | undefined;
+  /**
+   * The batch under way: its changes so far (to undo in the index), the zones whose serial rose, and
+   * the records at the names read so far (kept current by its changes).
+   */
+  #batch: { changes: Change[]; raised: Set<string>; atName: Map<string, NameEntry> } | undefined;
 
   /** `busyTimeoutMs`: how long a change waits for another process's write lock (mcdsl's default: 5 s). */
   constructor(path: string, zones: ZoneConfig[], options: { busyTimeoutMs?: number } = {}) {
@@ -182,11 +222,21 @@ export class RecordStore {
       .map(toRecord);
   }
 
-  /** The records at a name (all types), for the API's RRset and CNAME rules. */
-  atName(name: string): DnsRecord[] {
-    return this.#sql<[string], RecordRow>("SELECT * FROM records WHERE name = ? ORDER BY type, id")
-      .all(name)
-      .map(toRecord);
+  /**
+   * The records at a name (all types), for the API's RRset, CNAME and size rules. A batch reads a
+   * name once and keeps it current: an import of thousands of records at one name read and compared
+   * them all again for every line (a 4,000-line file held the event loop, DNS included, for a minute).
+   */
+  atName(name: string): NameRecords {
+    const cached = this.#batch?.atName.get(name);
+    if (cached) return cached;
+    const entry = nameEntry(
+      this.#sql<[string], RecordRow>("SELECT * FROM records WHERE name = ? ORDER BY type, id")
+        .all(name)
+        .map(toRecord),
+    );
+    this.#batch?.atName.set(name, entry);
+    return entry;
   }
 
   /** The records of `zone` at `name` and below it (a delegation there would hide them). */
@@ -264,7 +314,7 @@ export class RecordStore {
   batch<T>(fn: () => T): T {
     if (this.#batch) throw new Error("batches do not nest");
     const zonesBefore = new Map(this.#zones);
-    this.#batch = { changes: [], raised: new Set() };
+    this.#batch = { changes: [], raised: new Set(), atName: new Map() };
     const { changes } = this.#batch;
     try {
       // IMMEDIATE: the write lock is taken (or waited for, busyTimeoutMs) before the first read, so
@@ -296,6 +346,10 @@ export class RecordStore {
   #changed(change: Change): void {
     this.onChange(change);
     this.#batch?.changes.push(change);
+    const cached = this.#batch?.atName.get(change.record.name);
+    if (!cached) return;
+    if (change.kind !== "created") removeFromEntry(cached, change.record);
+    if (change.kind !== "deleted") addToEntry(cached, change.record);
   }
 
   /** Raises the zone's serial and runs `write` in one transaction; the in-memory serial follows a commit. */
