@@ -62,12 +62,14 @@ export function checkService(raw: Table, context: CheckContext): void {
 }
 
 /**
- * A deploy starts a service's containers together and leases a port per route at once: a
- * definition of thousands (a 4 MiB request holds ~50,000) would run that many podman processes
- * on the node. The limits are far above a real service (more is several services).
+ * A deploy starts a service's containers together and leases a port per route at once, and
+ * podman sets up each volume (a mount) and published port (a firewall rule): a 4 MiB request
+ * holds ~50,000 components or ~200,000 volumes. The limits are far above a real service (more is
+ * several services), and are checked before anything else (validating 200,000 volumes took 3 s).
  */
 export const MAX_COMPONENTS = 64;
 export const MAX_ROUTES = 64;
+const PER_COMPONENT: Record<string, number> = { volumes: 64, ports: 64, cmd: 4096, env: 4096 };
 
 /** The counts only (validate.ts runs it first, alone). */
 export function checkSize(components: unknown[], context: CheckContext): void {
@@ -76,8 +78,18 @@ export function checkSize(components: unknown[], context: CheckContext): void {
       ["components"],
       `a service has at most ${MAX_COMPONENTS} components (a deploy starts them together), got ${components.length}`,
     );
+    return;
   }
-  const routes = components.reduce<number>((sum, value) => sum + list(table(value)?.routes).length, 0);
+  let routes = 0;
+  components.forEach((value, index) => {
+    const component = table(value);
+    routes += list(component?.routes).length;
+    for (const [key, max] of Object.entries(PER_COMPONENT)) {
+      const field = component?.[key];
+      const count = Array.isArray(field) ? field.length : Object.keys(table(field) ?? {}).length;
+      if (count > max) context.report(["components", index, key], `at most ${max} entries, got ${count}`);
+    }
+  });
   if (routes > MAX_ROUTES) {
     context.report(
       ["components"],

@@ -242,6 +242,32 @@ describe("sizes a deploy would run all at once", () => {
     );
   });
 
+  it("at most 64 volumes and ports, 4096 cmd arguments and env entries per component", () => {
+    const component = {
+      name: "web",
+      image: "localhost/web:1",
+      volumes: Array.from({ length: 65 }, (_, i) => `/srv/a:/b${i}`),
+      ports: Array.from({ length: 65 }, () => "80"),
+      cmd: Array.from({ length: 4097 }, () => "a"),
+      env: Object.fromEntries(Array.from({ length: 4097 }, (_, i) => [`V${i}`, "1"])),
+    };
+    expect(problemsOf({ name: "svc", components: [component] }).split("\n")).toEqual([
+      "request: [components[0]] volumes: at most 64 entries, got 65",
+      "request: [components[0]] ports: at most 64 entries, got 65",
+      "request: [components[0]] cmd: at most 4096 entries, got 4097",
+      "request: [components[0]] env: at most 4096 entries, got 4097",
+    ]);
+  });
+
+  it("a request of 50,000 components or 200,000 volumes is refused in well under a second", () => {
+    const volumes = Array.from({ length: 200_000 }, (_, i) => `/srv/a:/b${i}`);
+    const started = Date.now();
+    expect(problemsOf({ name: "svc", components: [{ name: "c", image: "x", volumes }] })).toContain(
+      "got 200000",
+    );
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
   it("a request of 50,000 components is refused in well under a second", () => {
     const started = Date.now();
     expect(problemsOf(service(50_000, 0))).toContain("got 50000");
