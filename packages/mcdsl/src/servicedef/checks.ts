@@ -201,6 +201,16 @@ function checkHealth(component: Table, base: KeyPath, context: CheckContext): vo
       routes.length > 0 ? `its routes are ${routes.map((r) => `"${r}"`).join(", ")}` : "it has no routes";
     context.report([...path, "route"], `the component has no route "${route}": ${known}`);
   }
+  // The probe speaks plain HTTP; behind an L4 route the app speaks TLS (it never answered).
+  const probed = list(component.routes)
+    .map((value) => table(value))
+    .find((r) => str(r?.name) === (route ?? str(table(list(component.routes)[0])?.name)));
+  if (health.http !== undefined && probed?.mode === "l4") {
+    context.report(
+      [...path, "http"],
+      `route "${str(probed.name)}" is l4 (the app terminates TLS) and the probe speaks plain HTTP: use tcp = true`,
+    );
+  }
   const timeout = durationOf(health.timeout) ?? DEFAULT_HEALTH.timeoutMs;
   const deadline = durationOf(health.deadline) ?? DEFAULT_HEALTH.deadlineMs;
   if (deadline > MAX_HEALTH_DEADLINE_MS) {

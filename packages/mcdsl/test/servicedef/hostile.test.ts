@@ -169,6 +169,18 @@ describe("options that cancel each other", () => {
   });
 });
 
+describe("a probe that cannot pass", () => {
+  it("an HTTP health check on an L4 route (the app speaks TLS; it waited out its deadline)", () => {
+    const text = (route: string) =>
+      `name = "svc"\n[[components]]\nname = "api"\nimage = "x"\n[components.health]\nhttp = "/"\n${route}` +
+      `[[components.routes]]\nname = "web"\nport = 80\n[[components.routes]]\nname = "tls"\nport = 443\nmode = "l4"\n`;
+    expect(() => parseServiceDefinition(text(""), "svc.toml")).not.toThrow();
+    expect(() => parseServiceDefinition(text('route = "tls"\n'), "svc.toml")).toThrow(
+      'svc.toml:6: [components[0].health] http: route "tls" is l4 (the app terminates TLS) and the probe speaks plain HTTP: use tcp = true',
+    );
+  });
+});
+
 describe("names the platform gives", () => {
   it("the zone's own name is not a service's public hostname (only <service>.<zone> is)", () => {
     const text = (hostname: string) =>
