@@ -91,7 +91,7 @@ export class Broker {
    * runs (a full disk, a file in the way) catches up once the cause is gone.
    */
   republishStale(): number {
-    const { store, files, events, logger } = this.#o;
+    const { store, files, logger } = this.#o;
     let republished = 0;
     // Newest first, each name once: should two current certificates share a name (a database from
     // before the holder was checked in the storing transaction), the newest keeps it and the two
@@ -107,8 +107,7 @@ export class Broker {
       }
       if (hostnames.every((h) => files.isPublished(h, cert, key))) continue;
       try {
-        for (const h of hostnames) files.publishHostname(h, cert, key);
-        store.transaction(() => (cert.renews ? events.renewed(cert, cert.renews) : events.issued(cert)));
+        this.#republish(cert, key, hostnames);
         republished++;
       } catch (err) {
         // One blocked name must not stop the others (nor a start); the next pass tries again.
@@ -137,8 +136,10 @@ export class Broker {
       const key = same && this.#o.files.readKey(same.serial);
       if (same && key !== undefined) {
         // A retry after a failed publish (or files removed by hand) puts them back.
-        if (!hostnames.every((h) => this.#o.files.isPublished(h, same, key)))
-          this.#o.files.publish(same, key);
+        if (!hostnames.every((h) => this.#o.files.isPublished(h, same, key))) {
+          this.#republish(same, key, hostnames);
+          await this.#o.events.flush();
+        }
         return { certificate: same, reused: true, keyPem: key };
       }
 
@@ -236,6 +237,13 @@ export class Broker {
       reasonCode: c.revocationReason ?? 0,
     }));
     return issuer.crl(entries, now);
+  }
+
+  /** Publishes a stored certificate's files for `hostnames` and announces it again (caller flushes). */
+  #republish(cert: CertificateRecord, key: string, hostnames: string[]): void {
+    const { store, files, events } = this.#o;
+    for (const hostname of hostnames) files.publishHostname(hostname, cert, key);
+    store.transaction(() => (cert.renews ? events.renewed(cert, cert.renews) : events.issued(cert)));
   }
 
   /**

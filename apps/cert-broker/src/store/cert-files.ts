@@ -62,11 +62,6 @@ export class CertFiles {
       .map((e) => e.name.slice(0, -4));
   }
 
-  /** Replaces every hostname's files with this certificate (see publishHostname). */
-  publish(cert: Publishable, keyPem: string): void {
-    for (const hostname of cert.hostnames) this.publishHostname(hostname, cert, keyPem);
-  }
-
   /**
    * Replaces one hostname's files, all three or none (replaceFilesAtomic), each whole; the key goes
    * first so a reader that finds the new leaf finds its key too. Readers reload on mcp.cert.*.
