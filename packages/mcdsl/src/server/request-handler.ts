@@ -1,10 +1,11 @@
-import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
-import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import { Code, ConnectError, type ContextValues, createContextValues } from "@connectrpc/connect";
+import type { UniversalHandler, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { ulid } from "ulidx";
 import { identityKey } from "../auth/identity.js";
+import { callWithJsonBody, isConnectUnaryJson, readConnectJsonBody } from "./connect-json.js";
 import { type RequestInfo, requestInfoKey } from "./context.js";
 import { type NodeRequest, type NodeResponse, sendJson, sendText } from "./http-types.js";
 import type { RestHandler } from "./rest/handler.js";
@@ -19,6 +20,8 @@ export interface RequestHandlerOptions {
   ready: () => Promise<boolean>;
   /** An HTTP/2 stream stalled this long (body incomplete or response pending) is reset (stall-timeout.ts). */
   stallTimeoutMs: number;
+  /** The largest request body read (Connect's readMaxBytes and REST's limit). */
+  maxRequestBytes: number;
 }
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -76,18 +79,35 @@ export function createRequestHandler(
       return;
     }
     if (rpc) {
-      const uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
-      rpc(uReq)
-        .then((uRes) => universalResponseToNodeResponse(uRes, res))
-        .catch((err) => {
-          if (ConnectError.from(err).code === Code.Aborted) return; // the client went away
-          logger.error({ err, procedure: info.procedure }, "handler failed");
-        });
+      serveRpc(req, res, rpc, contextValues, options.maxRequestBytes).catch((err) => {
+        if (ConnectError.from(err).code === Code.Aborted) return; // the client went away
+        logger.error({ err, procedure: info.procedure }, "handler failed");
+      });
       return;
     }
     if (options.rest(req, res, contextValues)) return;
     sendJson(res, 404, { code: "not_found", message: `no route for ${req.method} ${path}` });
   };
+}
+
+async function serveRpc(
+  req: NodeRequest,
+  res: NodeResponse,
+  rpc: UniversalHandler,
+  contextValues: ContextValues,
+  maxRequestBytes: number,
+): Promise<void> {
+  const uReq = universalRequestFromNodeRequest(req, res, undefined, contextValues);
+  let uRes: UniversalServerResponse;
+  if (isConnectUnaryJson(req, rpc)) {
+    // Read here so that a refused decode can name the field (connect-json.ts).
+    const body = await readConnectJsonBody(req, res, maxRequestBytes);
+    if (body === undefined) return;
+    uRes = await callWithJsonBody(rpc, uReq, body);
+  } else {
+    uRes = await rpc(uReq);
+  }
+  await universalResponseToNodeResponse(uRes, res);
 }
 
 async function serveProbe(path: string, res: NodeResponse, options: RequestHandlerOptions): Promise<void> {

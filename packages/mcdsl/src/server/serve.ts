@@ -109,6 +109,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     logger: options.logger,
     ready: async () => !tracker.isClosing && (options.readiness ? await options.readiness() : true),
     stallTimeoutMs: options.stallTimeoutMs ?? 120_000,
+    maxRequestBytes,
   });
 
   const listeners: net.Server[] = [];

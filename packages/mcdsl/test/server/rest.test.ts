@@ -143,6 +143,39 @@ describe("REST transcoding with curl", () => {
     expect(negative.json()).toEqual({ code: "invalid_argument", message: "page_size must not be negative" });
   });
 
+  it("the Connect JSON protocol names the refused field as REST does (curl -d to a procedure)", async () => {
+    const call = (body: string) =>
+      curl([
+        ...bearer(s.tokens.writer),
+        ...json,
+        "-d",
+        body,
+        `${s.server.url}/mcp.sample.v1.NoteService/CreateNote`,
+      ]);
+    const before = s.store.notes.size;
+    // Before: protobuf's words, a type and no place ("cannot decode field mcp.sample.v1...").
+    const badTag = await call('{"text":"x","tags":["a",{"b":1}]}');
+    expect([badTag.status, badTag.json()]).toEqual([
+      400,
+      { code: "invalid_argument", message: 'tags[1]: expected a string, got {"b":1}' },
+    ]);
+    const unknown = await call('{"txt":"x"}');
+    expect(unknown.json()).toEqual({
+      code: "invalid_argument",
+      message: "txt: no such field in mcp.sample.v1.CreateNoteRequest (its fields: text, tags)",
+    });
+    // Not JSON at all: Connect's own answer, unchanged.
+    const malformed = await call('{"text": ');
+    expect(malformed.status).toBe(400);
+    expect((malformed.json() as { code: string }).code).toBe("invalid_argument");
+    expect(s.store.notes.size).toBe(before);
+    const good = await call('{"text":"via connect json"}');
+    expect([good.status, (good.json() as { note: { text: string } }).note.text]).toEqual([
+      200,
+      "via connect json",
+    ]);
+  });
+
   it("answers 405 with Allow for a known path and a wrong method, 404 for an unknown path", async () => {
     const wrong = await curl(["-X", "PUT", `${s.server.url}/v1/notes`]);
     expect(wrong.status).toBe(405);
