@@ -5,6 +5,7 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { RecordService } from "@mcp/proto/mcns/v1/service_pb.js";
 import { RecordError } from "../records/errors.js";
 import type { RecordManager } from "../records/manager.js";
+import { normalizeName } from "../records/validate.js";
 import type { RecordStore } from "../store/records.js";
 import { authorize } from "./authorize.js";
 import { dataFromMessage, recordToMessage, recordType, zoneToMessage } from "./convert.js";
@@ -37,8 +38,8 @@ export function recordRoutes(store: RecordStore, manager: RecordManager, events:
           if (req.type !== 0 && !type)
             throw new RecordError("invalid", `type ${req.type} is not a record type`);
           const records = store.list({
-            zone: req.zone.toLowerCase().replace(/\.$/, ""),
-            name: req.name.toLowerCase().replace(/\.$/, ""),
+            zone: normalizeName(req.zone),
+            name: normalizeName(req.name),
             type,
             owner: req.owner,
             after: req.pageToken ? readPageToken(req.pageToken) : undefined,

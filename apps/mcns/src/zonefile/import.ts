@@ -6,6 +6,7 @@
 // zone's configuration).
 import { RecordError } from "../records/errors.js";
 import type { RecordManager } from "../records/manager.js";
+import { normalizeName } from "../records/validate.js";
 import type { DnsRecord, Zone } from "../store/record.js";
 import type { RecordStore } from "../store/records.js";
 import { parseZoneFile, type ZoneFileProblem } from "./parse.js";
@@ -55,7 +56,7 @@ export function importZone(
   request: ZoneImport,
 ): ZoneImportResult {
   const owner = request.owner?.trim() || DEFAULT_IMPORT_OWNER;
-  const zone = request.zone?.trim().toLowerCase().replace(/\.$/, "") || undefined;
+  const zone = request.zone ? normalizeName(request.zone) || undefined : undefined;
   if (zone !== undefined && !store.zone(zone))
     throw new RecordError("not_found", `zone "${zone}" is not served here`);
   const parsed = parseZoneFile(request.text, zone);

@@ -3,6 +3,7 @@
 // omitted owner (the previous one), TTL and class in either order. A bad line is reported with its
 // number and parsing goes on, so one pass finds every problem; a broken structure (a parenthesis
 // never closed) stops it.
+import { normalizeName } from "../records/validate.js";
 import type { RecordData } from "../store/record.js";
 
 export interface ZoneFileRecord {
@@ -65,28 +66,12 @@ function entries(text: string): Entry[] {
         depth--;
         p++;
       } else if (c === '"') {
-        let s = "";
-        p++;
-        for (;;) {
-          if (p >= line.length) throw new ZoneFileError(i + 1, "unterminated quoted string");
-          const d = line[p]!;
-          if (d === '"') break;
-          if (d === "\\") {
-            const digits = /^\d{3}/.exec(line.slice(p + 1));
-            if (digits) {
-              s += String.fromCharCode(Number(digits[0]));
-              p += 4;
-            } else {
-              s += line[p + 1] ?? "";
-              p += 2;
-            }
-          } else {
-            s += d;
-            p++;
-          }
-        }
-        p++;
-        current!.tokens.push({ text: s, quoted: true });
+        let end = p + 1;
+        while (end < line.length && line[end] !== '"') end += line[end] === "\\" ? 2 : 1;
+        if (end >= line.length) throw new ZoneFileError(i + 1, "unterminated quoted string");
+        // Escapes are resolved where the text is used (textOf), so a bad one is that line's problem.
+        current!.tokens.push({ text: line.slice(p + 1, end), quoted: true });
+        p = end + 1;
       } else {
         const m = /^[^\s;()"]+/.exec(line.slice(p))!;
         current!.tokens.push({ text: m[0], quoted: false });
@@ -97,6 +82,40 @@ function entries(text: string): Entry[] {
   }
   if (depth > 0) throw new ZoneFileError(current?.line ?? lines.length, "'(' is never closed");
   return out;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Text as a master file writes it, escapes resolved: \X is X, \DDD one byte (RFC 1035 5.1; BIND
+ * writes "é" as "\195\169"). TXT and CAA data are stored as text, so the bytes are read as UTF-8:
+ * such a file imports as written, and bytes that are not UTF-8 are refused rather than changed.
+ */
+function textOf(raw: string, line: number): string {
+  if (!raw.includes("\\")) return raw;
+  const bytes: number[] = [];
+  for (let p = 0; p < raw.length; ) {
+    const escaped = raw[p] === "\\";
+    const digits = escaped ? /^\d{3}/.exec(raw.slice(p + 1)) : null;
+    if (digits) {
+      const byte = Number(digits[0]);
+      if (byte > 255) throw new ZoneFileError(line, `escape \\${digits[0]} is not a byte (000-255)`);
+      bytes.push(byte);
+      p += 4;
+      continue;
+    }
+    if (escaped) p++;
+    const code = raw.codePointAt(p);
+    if (code === undefined) break;
+    if (code < 0x80) bytes.push(code);
+    else bytes.push(...Buffer.from(String.fromCodePoint(code)));
+    p += code > 0xffff ? 2 : 1;
+  }
+  try {
+    return decoder.decode(new Uint8Array(bytes));
+  } catch {
+    throw new ZoneFileError(line, "a string is not UTF-8 text (TXT and CAA data are stored as text)");
+  }
 }
 
 const CLASSES = new Set(["IN", "CH", "HS", "CS"]);
@@ -122,7 +141,7 @@ export function parseZoneFile(text: string, origin?: string): ParsedZoneFile {
       return { records: [], problems: [{ line: err.line, message: err.message }] };
     throw err;
   }
-  const state: ParserState = { origin: origin?.toLowerCase().replace(/\.$/, "") };
+  const state: ParserState = { origin: origin === undefined ? undefined : normalizeName(origin) };
   const records: ZoneFileRecord[] = [];
   const problems: ZoneFileProblem[] = [];
   for (const entry of all) {
@@ -153,10 +172,10 @@ function parseEntry(entry: Entry, state: ParserState): ZoneFileRecord | undefine
   const absolute = (name: string): string => {
     if (name === "@")
       return state.origin ?? fail("'@' used before $ORIGIN is known (give the zone or set $ORIGIN)");
-    if (name.endsWith(".")) return name.slice(0, -1).toLowerCase();
+    if (name.endsWith(".")) return normalizeName(name);
     if (state.origin === undefined)
       fail(`relative name "${name}" before $ORIGIN is known (give the zone or set $ORIGIN)`);
-    return `${name}.${state.origin}`.toLowerCase();
+    return normalizeName(`${name}.${state.origin}`);
   };
   const tokens = entry.tokens.map((t) => t.text);
   const first = tokens[0]!;
@@ -229,11 +248,16 @@ function parseEntry(entry: Entry, state: ParserState): ZoneFileRecord | undefine
       break;
     case "TXT":
       if (args.length === 0) fail("TXT needs at least one string");
-      data = { type: "TXT", strings: words };
+      data = { type: "TXT", strings: words.map((w) => textOf(w, entry.line)) };
       break;
     default: // CAA
       need(3);
-      data = { type: "CAA", flags: num(words[0]!, "flags"), tag: words[1]!, value: words[2]! };
+      data = {
+        type: "CAA",
+        flags: num(words[0]!, "flags"),
+        tag: words[1]!,
+        value: textOf(words[2]!, entry.line),
+      };
   }
   return { line: entry.line, name: state.owner!, ttl: effectiveTtl, data };
 }

@@ -1,0 +1,66 @@
+// A hostile or buggy zone file through ImportZone: escapes that must come out as the bytes the file
+// wrote (or be refused with their line), names that would fold into others, and whatever the file
+// says, nothing changes when a line is refused (ListRecords, dig).
+import { Code } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dig, type Mcns, refusal, startMcns, ZONE } from "./harness.js";
+
+let mcns: Mcns;
+
+beforeAll(async () => {
+  mcns = await startMcns();
+});
+
+afterAll(async () => {
+  await mcns?.stop();
+});
+
+const importFile = (text: string) =>
+  mcns.client().importZone({ zone: ZONE, text: `$ORIGIN ${ZONE}.\n${text}\n`, owner: "imp" });
+
+describe("zone file text", () => {
+  it("serves TXT and CAA escapes as the bytes the file wrote, quoted or not", async () => {
+    // BIND writes non-ASCII bytes as \DDD: "café" in UTF-8 is caf\195\169.
+    const result = await importFile(
+      [
+        'utf8 IN TXT "caf\\195\\169" "a\\"b" plain\\032word',
+        'utf8 IN CAA 0 iodef "mailto:s\\195\\169cu@example.net"',
+      ].join("\n"),
+    );
+    expect(result.created).toBe(2);
+    expect((await dig(mcns.dnsPort, `utf8.${ZONE}`, "TXT")).answer).toEqual([
+      `utf8.${ZONE}. 300 IN TXT "caf\\195\\169" "a\\"b" "plain word"`,
+    ]);
+    expect((await dig(mcns.dnsPort, `utf8.${ZONE}`, "CAA")).answer).toEqual([
+      `utf8.${ZONE}. 300 IN CAA 0 iodef "mailto:s\\195\\169cu@example.net"`,
+    ]);
+    const { records } = await mcns.client().listRecords({ name: `utf8.${ZONE}` });
+    expect(records.find((r) => r.data.case === "txt")?.data.value).toMatchObject({
+      strings: ["café", 'a"b', "plain word"],
+    });
+  });
+
+  it("refuses bytes that are not text and escapes that are not bytes, with their lines, importing nothing", async () => {
+    const bad = await refusal(
+      importFile(['ok IN TXT "fine"', 'bin IN TXT "\\255\\254"', 'big IN TXT "\\999"'].join("\n")),
+    );
+    expect(bad.code).toBe(Code.InvalidArgument);
+    expect(bad.message).toContain("line 3: a string is not UTF-8 text (TXT and CAA data are stored as text)");
+    expect(bad.message).toContain("line 4: escape \\999 is not a byte (000-255)");
+    for (const name of ["ok", "bin", "big"]) {
+      expect((await dig(mcns.dnsPort, `${name}.${ZONE}`, "TXT")).status).toBe("NXDOMAIN");
+    }
+  });
+
+  it("refuses names that are not ASCII instead of folding them into others", async () => {
+    const bad = await refusal(importFile("\u212Aelvin IN A 192.0.2.1\nk\u0131 IN A 192.0.2.2"));
+    expect(bad.code).toBe(Code.InvalidArgument);
+    expect(bad.message).toContain(`line 2: name "\u212Aelvin.${ZONE}" is not ASCII`);
+    expect(bad.message).toContain(`line 3: name "k\u0131.${ZONE}" is not ASCII`);
+    expect((await dig(mcns.dnsPort, `kelvin.${ZONE}`, "A")).status).toBe("NXDOMAIN");
+    expect((await mcns.client().listRecords({ zone: ZONE })).records.map((r) => r.name)).toEqual([
+      `utf8.${ZONE}`,
+      `utf8.${ZONE}`,
+    ]);
+  });
+});
