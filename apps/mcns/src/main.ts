@@ -93,7 +93,11 @@ async function main(): Promise<void> {
 
   const tls = tlsFromConfig(config.server);
   const server = await serveConfigured(config.server, {
-    routes: recordRoutes(store, new RecordManager(store), events),
+    routes: recordRoutes(
+      store,
+      new RecordManager(store, { hasNamesBelow: (n) => index.hasNamesBelow(n) }),
+      events,
+    ),
     listen: config.server.listen,
     socket: config.server.socket ? { path: config.server.socket } : undefined,
     tls,

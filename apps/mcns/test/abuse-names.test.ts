@@ -150,4 +150,21 @@ describe("delegations", () => {
     expect(referral.additional).toEqual([`ns.kids.${ZONE}. 300 IN A 192.0.2.11`]);
     expect(await stored()).not.toContain(`app.kids.${ZONE} web`);
   });
+
+  it("checks thousands of delegations in a large zone in seconds", async () => {
+    // Each NS record's check searched the whole zone for names below it: 2,000 delegations into a
+    // 20,000-record zone held the event loop, DNS included, for about 12 s.
+    const file = (lines: string[]) => `$ORIGIN ${ZONE}.\n${lines.join("\n")}\n`;
+    const hosts = Array.from({ length: 20_000 }, (_, i) => `h${i} IN A 10.1.${i >> 8}.${i & 255}`);
+    await mcns.client().importZone({ zone: ZONE, text: file(hosts), owner: "hosts" });
+    const started = Date.now();
+    const cuts = Array.from({ length: 2000 }, (_, i) => `d${i} IN NS ns${i}.example.net.`);
+    expect((await mcns.client().importZone({ zone: ZONE, text: file(cuts), owner: "cuts" })).created).toBe(
+      2000,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((await dig(mcns.dnsPort, `www.d1999.${ZONE}`, "A")).authority).toEqual([
+      `d1999.${ZONE}. 300 IN NS ns1999.example.net.`,
+    ]);
+  });
 });

@@ -62,6 +62,11 @@ export class ZoneIndex {
     return undefined;
   }
 
+  /** Whether any name exists below `name` (in any of our zones). */
+  hasNamesBelow(name: string): boolean {
+    return (this.#nodes.get(nameKey(name))?.descendants ?? 0) > 0;
+  }
+
   node(key: string): NameNode | undefined {
     return this.#nodes.get(key);
   }

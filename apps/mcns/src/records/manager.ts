@@ -33,8 +33,19 @@ export interface RecordUpdate {
   type?: RecordType;
 }
 
+export interface ManagerOptions {
+  /**
+   * Whether any name exists below `name` (the DNS index knows at once). Without it, an NS record's
+   * check searches the zone's records (a 2,000-delegation import into a 50,000-record zone: 33 s).
+   */
+  hasNamesBelow?: (name: string) => boolean;
+}
+
 export class RecordManager {
-  constructor(private readonly store: RecordStore) {}
+  constructor(
+    private readonly store: RecordStore,
+    private readonly options: ManagerOptions = {},
+  ) {}
 
   /** The zone a new record would go in, checked before any authorization decision. */
   zoneFor(input: { zone?: string; name: string }): Zone {
@@ -162,7 +173,10 @@ export class RecordManager {
    */
   #checkDelegation(zone: Zone, name: string, type: RecordType, owner: string): void {
     if (type === "NS") {
-      const hidden = this.store.atOrBelow(zone.name, name).find((r) => r.owner !== owner);
+      const below = this.options.hasNamesBelow?.(name) ?? true;
+      const hidden = (below ? this.store.atOrBelow(zone.name, name) : this.store.atName(name).records).find(
+        (r) => r.owner !== owner,
+      );
       if (hidden) {
         throw new RecordError(
           "conflict",
