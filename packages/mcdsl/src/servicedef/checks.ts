@@ -213,6 +213,13 @@ function checkHealth(component: Table, base: KeyPath, context: CheckContext): vo
   }
   const timeout = durationOf(health.timeout) ?? DEFAULT_HEALTH.timeoutMs;
   const deadline = durationOf(health.deadline) ?? DEFAULT_HEALTH.deadlineMs;
+  const interval = durationOf(health.interval);
+  if (interval !== undefined && interval < MIN_HEALTH_INTERVAL_MS) {
+    context.report(
+      [...path, "interval"],
+      `at least ${MIN_HEALTH_INTERVAL_MS}ms (the first probes back off from it; "1ms" probed a thousand times a second until the deadline), got ${JSON.stringify(health.interval)}`,
+    );
+  }
   if (deadline > MAX_HEALTH_DEADLINE_MS) {
     context.report(
       [...path, "deadline"],
@@ -228,6 +235,8 @@ function checkHealth(component: Table, base: KeyPath, context: CheckContext): vo
   }
 }
 
+/** The shortest probe interval: where DESIGN.md's backoff starts. */
+export const MIN_HEALTH_INTERVAL_MS = 50;
 /** A health gate's longest deadline (DESIGN.md's default is 30 s). */
 export const MAX_HEALTH_DEADLINE_MS = 10 * 60_000;
 

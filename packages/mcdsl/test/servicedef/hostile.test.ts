@@ -151,6 +151,13 @@ describe("values that reach podman's command line or env-file", () => {
 });
 
 describe("a health gate holds the service", () => {
+  it("an interval under 50ms is refused (it probed a thousand times a second)", () => {
+    expect(problems("", '[components.health]\ninterval = "50ms"\n')).toEqual([]);
+    expect(problems("", '[components.health]\ninterval = "1ms"\n')).toEqual([
+      '10: [components[0].health] interval: at least 50ms (the first probes back off from it; "1ms" probed a thousand times a second until the deadline), got "1ms"',
+    ]);
+  });
+
   it("a deadline over 10 minutes is refused (the service could not be stopped until it ends)", () => {
     const health = (deadline: string) => `[components.health]\ndeadline = "${deadline}"\n`;
     expect(problems("", health("10m"))).toEqual([]);
