@@ -104,7 +104,7 @@ export function serviceSpecObject(spec: ServiceSpec): Record<string, unknown> {
               routes: c.routes.map((r) => ({
                 name: r.name,
                 port: r.port,
-                mode: r.mode === RouteMode.L4 ? "l4" : "l7",
+                mode: routeMode(r.mode),
                 ...(r.hostname ? { hostname: r.hostname } : {}),
               })),
             }
@@ -112,6 +112,12 @@ export function serviceSpecObject(spec: ServiceSpec): Record<string, unknown> {
       };
     }),
   };
+}
+
+/** Unset is the file's default (l7); a number the enum does not know is left for the schema to refuse. */
+function routeMode(mode: RouteMode): string | number {
+  if (mode === RouteMode.L4) return "l4";
+  return mode === RouteMode.L7 || mode === RouteMode.UNSPECIFIED ? "l7" : mode;
 }
 
 function toHealthSpec(health: HealthCheck): HealthSpec {

@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { RouteMode } from "@mcp/proto/mcp/agent/v1/spec_pb.js";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/index.js";
 import {
@@ -12,6 +13,8 @@ import {
   loadServiceDefinitions,
   parseServiceDefinition,
   serviceDefinitionFromObject,
+  serviceSpecObject,
+  toServiceSpec,
 } from "../../src/servicedef/index.js";
 
 /** A one-route component with `extra` lines in its table; the problems as "line: key: message". */
@@ -198,6 +201,24 @@ describe("names the platform gives", () => {
       );
     }
     expect(() => parseServiceDefinition(text("svc.svc.mcp.metacircular.net"), "svc.toml")).not.toThrow();
+  });
+});
+
+describe("a ServiceSpec message the file format cannot say", () => {
+  it("a route mode the enum does not know is refused, not taken as l7", () => {
+    const spec = toServiceSpec(
+      parseServiceDefinition(
+        'name = "svc"\n[[components]]\nname = "web"\nimage = "x"\n[[components.routes]]\nname = "r"\nport = 443\n',
+        "svc.toml",
+      ),
+    );
+    spec.components[0]!.routes[0]!.mode = 7 as RouteMode;
+    expect(() => serviceDefinitionFromObject(serviceSpecObject(spec), "request")).toThrow(
+      'request: [components[0].routes[0]] mode: expected one of "l4", "l7", got 7',
+    );
+    spec.components[0]!.routes[0]!.mode = RouteMode.UNSPECIFIED;
+    const definition = serviceDefinitionFromObject(serviceSpecObject(spec), "request");
+    expect(definition.components[0]?.routes[0]?.mode).toBe("l7");
   });
 });
 
