@@ -9,7 +9,7 @@ import { callWithJsonBody, isConnectUnaryJson, readConnectJsonBody } from "./con
 import { type RequestInfo, requestInfoKey } from "./context.js";
 import { type NodeRequest, type NodeResponse, sendJson, sendText } from "./http-types.js";
 import type { RestHandler } from "./rest/handler.js";
-import { cutStalledStream } from "./stall-timeout.js";
+import { cutStalled } from "./stall-timeout.js";
 
 export interface RequestHandlerOptions {
   connectHandlers: UniversalHandler[];
@@ -18,7 +18,7 @@ export interface RequestHandlerOptions {
   logger: Logger;
   /** Whether the server wants traffic (false while starting or draining). */
   ready: () => Promise<boolean>;
-  /** An HTTP/2 stream stalled this long (body incomplete or response pending) is reset (stall-timeout.ts). */
+  /** A call stalled this long (HTTP/2: body incomplete; both: response not taken) is cut (stall-timeout.ts). */
   stallTimeoutMs: number;
   /** The largest request body read (Connect's readMaxBytes and REST's limit). */
   maxRequestBytes: number;
@@ -53,7 +53,7 @@ export function createRequestHandler(
     const contextValues = createContextValues().set(requestInfoKey, info);
     const path = (req.url ?? "/").split("?", 1)[0] ?? "/";
     const rpc = rpcByPath.get(path);
-    cutStalledStream(req, options.stallTimeoutMs);
+    cutStalled(req, res, options.stallTimeoutMs);
 
     res.once("close", () => {
       const line = {

@@ -45,8 +45,8 @@ export interface ServeOptions {
   /** An HTTP/2 connection with no call open for this long is closed (GOAWAY); default 2 min. */
   idleTimeoutMs?: number;
   /**
-   * An HTTP/2 call whose request body stops arriving, or whose client stops reading the response,
-   * for this long is reset; default 2 min.
+   * A call whose HTTP/2 request body stops arriving, or whose client stops reading the response
+   * (either protocol), for this long is cut; default 2 min.
    */
   stallTimeoutMs?: number;
 }

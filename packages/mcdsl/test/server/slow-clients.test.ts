@@ -1,8 +1,8 @@
 // Slow and silent HTTP/2 clients: anyone who can connect could otherwise hold a connection (a
 // file descriptor) or a stream forever, as HTTP/1.1 keep-alive cannot. A session with no call open
 // for idleTimeoutMs gets a GOAWAY and is closed, one with a quiet stream open (a watch) is not; a
-// request body that stops arriving, or a reader that stops reading, for stallTimeoutMs is reset,
-// a slow one that keeps moving is not.
+// request body that stops arriving, or a reader that stops reading (HTTP/2 or HTTP/1.1), for
+// stallTimeoutMs is cut, a slow body that keeps coming is not.
 import { readFileSync } from "node:fs";
 import * as http2 from "node:http2";
 import * as net from "node:net";
@@ -81,7 +81,7 @@ describe("idle HTTP/2 connections", () => {
   });
 });
 
-describe("stalled HTTP/2 calls", () => {
+describe("stalled calls", () => {
   let s: NotesServer;
   beforeAll(async () => {
     s = await startNotesServer({ stallTimeoutMs: IDLE_MS });
@@ -158,6 +158,31 @@ describe("stalled HTTP/2 calls", () => {
     expect(Date.now() - blocked).toBeLessThan(IDLE_MS + 5_000);
     await until(() => s.store.watcherCount === 0);
     session.destroy();
+  });
+
+  it("closes an HTTP/1.1 connection whose reader stops taking a streamed response", async () => {
+    // A Connect server stream over HTTP/1.1 (WatchNotes), read by nobody.
+    const socket = net.connect(s.server.addresses.tcp!.port, "127.0.0.1");
+    const body = Buffer.concat([Buffer.from([0, 0, 0, 0, 2]), Buffer.from("{}")]);
+    socket.write(
+      "POST /mcp.sample.v1.NoteService/WatchNotes HTTP/1.1\r\nHost: x\r\n" +
+        `Content-Type: application/connect+json\r\nAuthorization: Bearer ${s.tokens.admin}\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n`,
+    );
+    socket.write(body);
+    socket.pause();
+    const closed = new Promise((resolve) => socket.once("close", resolve));
+    socket.on("error", () => {});
+    await until(() => s.store.watcherCount === 1);
+    // More than the kernel's buffers on both ends of the loopback hold: 20 MB.
+    const client = createClient(NoteService, createGrpcTransport({ baseUrl: s.server.url! }));
+    const headers = { authorization: `Bearer ${s.tokens.writer}` };
+    const text = "y".repeat(64 * 1024);
+    for (let i = 0; i < 320; i++) await client.createNote({ text }, { headers });
+    // The server ended the watch and closed the connection (the paused client sees it on reading).
+    await until(() => s.store.watcherCount === 0);
+    socket.resume();
+    await closed;
   });
 
   it("lets a body that keeps coming take longer than stallTimeoutMs in all", async () => {
