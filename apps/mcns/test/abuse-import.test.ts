@@ -1,9 +1,11 @@
 // A hostile or buggy zone file through ImportZone: escapes that must come out as the bytes the file
 // wrote (or be refused with their line), names that would fold into others, and whatever the file
 // says, nothing changes when a line is refused (ListRecords, dig).
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dig, type Mcns, refusal, startMcns, ZONE } from "./harness.js";
+import { dig, importCommand, type Mcns, refusal, startMcns, ZONE } from "./harness.js";
 
 let mcns: Mcns;
 
@@ -62,5 +64,23 @@ describe("zone file text", () => {
       `utf8.${ZONE}`,
       `utf8.${ZONE}`,
     ]);
+  });
+});
+
+describe("mcns import (offline)", () => {
+  it("checks thousands of delegations in a large zone in seconds", async () => {
+    // Without the DNS index each NS record's check searched the whole zone: 2,000 delegations
+    // into a 20,000-record zone took about 20 s.
+    const file = (lines: string[]) => `$ORIGIN ${ZONE}.\n${lines.join("\n")}\n`;
+    const hosts = Array.from({ length: 20_000 }, (_, i) => `h${i} IN A 10.1.${i >> 8}.${i & 255}`);
+    await mcns.client().importZone({ zone: ZONE, text: file(hosts), owner: "hosts" });
+    const path = join(mcns.dir, "cuts.zone");
+    writeFileSync(path, file(Array.from({ length: 2000 }, (_, i) => `d${i} IN NS ns${i}.example.net.`)));
+    const started = Date.now();
+    const result = await importCommand(mcns, "--owner", "cuts", path);
+    expect(result.stdout).toBe(
+      `${path}: 2000 records imported, 0 already present, 0 skipped (SOA and apex NS come from the configuration)\n`,
+    );
+    expect(Date.now() - started).toBeLessThan(6000);
   });
 });

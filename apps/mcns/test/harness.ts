@@ -194,3 +194,23 @@ export async function refusal(p: Promise<unknown>): Promise<{ code: Code | "ok";
     return { code: e.code, message: e.rawMessage };
   }
 }
+
+/** Runs the offline `mcns import --config <mcns's config> …args` and returns how it ended. */
+export async function importCommand(
+  mcns: Mcns,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [
+      MAIN,
+      "import",
+      "--config",
+      mcns.configFile,
+      ...args,
+    ]);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}

@@ -1,13 +1,10 @@
 // `mcns import` (offline, on the database file) on a zone file as the old MCNS served it, then the
 // real server answering from it after a restart. The online import (ImportZone) is import-api.test.ts.
-import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dig, MAIN, type Mcns, startMcns, ZONE } from "./harness.js";
+import { dig, importCommand, type Mcns, startMcns, ZONE } from "./harness.js";
 
-const run = promisify(execFile);
 let mcns: Mcns;
 
 beforeAll(async () => {
@@ -33,21 +30,7 @@ _xmpp._tcp IN SRV 5 0 5269 mail.${ZONE}.
 @       CAA 0 issue "letsencrypt.org"
 `;
 
-async function mcnsImport(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [
-      MAIN,
-      "import",
-      "--config",
-      mcns.configFile,
-      ...args,
-    ]);
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const mcnsImport = (...args: string[]) => importCommand(mcns, ...args);
 
 describe("mcns import", () => {
   it("imports a zone file with the API's rules, safely twice, and the server answers from it", async () => {

@@ -4,6 +4,7 @@
 // restarts: against a running server, use the RPC (`mcp dns import`).
 import { readFileSync } from "node:fs";
 import type { McnsConfig } from "../config.js";
+import { ZoneIndex } from "../dns/zone-index.js";
 import { RecordError } from "../records/errors.js";
 import { RecordManager } from "../records/manager.js";
 import { RecordStore } from "../store/records.js";
@@ -36,7 +37,11 @@ export function runImport(config: McnsConfig, args: string[], options: ImportOpt
   try {
     let result: ZoneImportResult;
     try {
-      result = importZone(store, new RecordManager(store), { text, ...options });
+      // The DNS index answers "any name below?" for NS records at once (see ManagerOptions).
+      const index = new ZoneIndex(store.zones(), store.forIndex());
+      store.onChange = (change) => index.apply(change);
+      const manager = new RecordManager(store, { hasNamesBelow: (n) => index.hasNamesBelow(n) });
+      result = importZone(store, manager, { text, ...options });
     } catch (err) {
       if (!(err instanceof RecordError)) throw err;
       process.stderr.write(
