@@ -82,6 +82,25 @@ describe("adoption does not launder a hand-made container", () => {
   });
 });
 
+describe("adoption by name", () => {
+  it("a listed container not named <service>-<component> is refused (its component name was made up)", async () => {
+    // "<prefix>-xy-web" listed for "<prefix>-ab" was adopted as its component "web".
+    const service = fx.named("ab");
+    const other = fx.named("xy-web");
+    execFileSync("podman", ["create", "--name", other, TEST_IMAGE, "sleep", "60"]);
+    try {
+      await expect(
+        fx.platform.client.adoptContainers({ service, containers: [other] }),
+      ).rejects.toMatchObject({
+        code: Code.InvalidArgument,
+        rawMessage: `${other}: a container adopted into ${service} is named ${service} or ${service}-<component> (podman rename it first)`,
+      });
+    } finally {
+      execFileSync("podman", ["rm", "--force", other]);
+    }
+  });
+});
+
 describe("an adopted service", () => {
   it("stops: its container (no labels, bound by name) goes; it kept running, and a start ran a second copy", async () => {
     const service = fx.named("adopted");

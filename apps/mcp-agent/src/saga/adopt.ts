@@ -24,6 +24,15 @@ export async function adoptContainers(
   names: string[],
 ): Promise<{ adopted: AdoptedContainer[]; definition: ServiceDefinition }> {
   const { registry, podman } = deps;
+  // The component is the name after `<service>-`: another name would give a made-up one
+  // ("redis" adopted into "cache" became component "").
+  const misnamed = names.filter((n) => n !== service && !n.startsWith(`${service}-`));
+  if (misnamed.length > 0) {
+    throw new OperationError(
+      "INVALID_ARGUMENT",
+      `${misnamed.join(", ")}: a container adopted into ${service} is named ${service} or ${service}-<component> (podman rename it first)`,
+    );
+  }
   const all = await podman.list();
   const candidates = all.filter((c) =>
     names.length > 0 ? names.includes(c.name) : c.name === service || c.name.startsWith(`${service}-`),
