@@ -54,6 +54,20 @@ describe("zone file text", () => {
     }
   });
 
+  it("refuses whitespace that is not a blank, naming the line and the character (was an internal error)", async () => {
+    for (const [blank, code] of [
+      ["\u00a0", "00A0"],
+      ["\r", "000D"],
+      ["\f", "000C"],
+    ]) {
+      expect(await refusal(importFile(`nb${blank}IN A 192.0.2.1`))).toEqual({
+        code: Code.InvalidArgument,
+        message: `the zone file has a problem, nothing was imported: line 2: character U+${code} is not a field separator (use spaces or tabs)`,
+      });
+    }
+    expect((await dig(mcns.dnsPort, `nb.${ZONE}`, "A")).status).toBe("NXDOMAIN");
+  });
+
   it("refuses names that are not ASCII instead of folding them into others", async () => {
     const bad = await refusal(importFile("\u212Aelvin IN A 192.0.2.1\nk\u0131 IN A 192.0.2.2"));
     expect(bad.code).toBe(Code.InvalidArgument);

@@ -72,6 +72,10 @@ function entries(text: string): Entry[] {
         // Escapes are resolved where the text is used (textOf), so a bad one is that line's problem.
         current!.tokens.push({ text: line.slice(p + 1, end), quoted: true });
         p = end + 1;
+      } else if (/\s/.test(c)) {
+        // A no-break space pasted from a web page, a lone CR, a form feed: not blanks (RFC 1035 5.1).
+        const code = c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0");
+        throw new ZoneFileError(i + 1, `character U+${code} is not a field separator (use spaces or tabs)`);
       } else {
         const m = /^[^\s;()"]+/.exec(line.slice(p))!;
         current!.tokens.push({ text: m[0], quoted: false });
