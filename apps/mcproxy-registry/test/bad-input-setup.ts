@@ -2,6 +2,7 @@
 // find its line), short-lived starts that must fail, a port probe, and calls over REST and over
 // Connect on the Unix socket (raw JSON for values the typed client cannot encode). The case
 // tables are in bad-input-cases.ts.
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -15,6 +16,16 @@ import { MAIN, type ProxyProcess } from "./harness.js";
 
 /** Keys to set in a config case: `"table.key"` → raw TOML value; `{dir}` is the case's folder. */
 export type ConfigSet = Record<string, string>;
+
+/**
+ * Files in cert_dir that are no certificate: a FIFO (a read would wait for a writer), a directory
+ * and a file too large for one (fifo.pem, dir.key, huge.pem).
+ */
+export function plantNonCertificates(certDir: string): void {
+  execFileSync("mkfifo", [join(certDir, "fifo.pem")]);
+  mkdirSync(join(certDir, "dir.key"));
+  writeFileSync(join(certDir, "huge.pem"), Buffer.alloc(2 * 1024 * 1024, "A"));
+}
 
 export interface ConfigCase {
   dir: string;

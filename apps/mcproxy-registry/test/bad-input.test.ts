@@ -2,9 +2,8 @@
 // caller's edge (AddRoute/RemoveRoute/SetBackend/GetRoute over the socket and REST), against the
 // built process: each is refused with a message naming what and where, and changes nothing.
 
-import { execFileSync } from "node:child_process";
 import { once } from "node:events";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +22,7 @@ import {
   configCase,
   connectJson,
   errorOf,
+  plantNonCertificates,
   refused,
   refusedAdd,
   refusesToStart,
@@ -122,13 +122,8 @@ describe("the admin API: one process, the socket and REST", () => {
   beforeAll(async () => {
     const dir = join(root, "api");
     pki = createPki(join(dir, "pki"));
-    pki.issue("good.test");
-    pki.issue("other.test");
-    // Files in cert_dir that are no certificate: a FIFO (a read would wait for a writer), a
-    // directory, and a file too large for one.
-    execFileSync("mkfifo", [join(pki.dir, "fifo.pem")]);
-    mkdirSync(join(pki.dir, "dir.key"));
-    writeFileSync(join(pki.dir, "huge.pem"), Buffer.alloc(2 * 1024 * 1024, "A"));
+    for (const host of ["good.test", "other.test"]) pki.issue(host);
+    plantNonCertificates(pki.dir);
     const viewer = mintToken("viewer", []);
     reader = viewer.token;
     appendTokenEntry(join(dir, "tokens.toml"), viewer.entry);
