@@ -87,6 +87,24 @@ describe("record data", () => {
     expect((await dig(mcns.dnsPort, `t.${ZONE}`, "TXT", "+tcp")).answer).toHaveLength(1);
   });
 
+  it('takes a null MX (".", RFC 7505) over the API and from a zone file, and serves it', async () => {
+    const admin = mcns.client();
+    const mx = (exchange: string) => ({ case: "mx" as const, value: { preference: 0, exchange } });
+    await admin.createRecord({ record: rec("nomail", "MX", mx(".") as never) });
+    expect((await dig(mcns.dnsPort, `nomail.${ZONE}`, "MX")).answer).toEqual([
+      `nomail.${ZONE}. 300 IN MX 0 .`,
+    ]);
+    const imported = await admin.importZone({ zone: ZONE, text: "nomail2 IN MX 0 .\n", owner: "web" });
+    expect(imported.created).toBe(1);
+    expect((await dig(mcns.dnsPort, `nomail2.${ZONE}`, "MX")).answer).toEqual([
+      `nomail2.${ZONE}. 300 IN MX 0 .`,
+    ]);
+    expect(await refusal(admin.createRecord({ record: rec("nomail3", "MX", mx("") as never) }))).toEqual({
+      code: Code.InvalidArgument,
+      message: "exchange must not be empty",
+    });
+  });
+
   it("refuses TTLs and numbers out of range, over Connect and REST", async () => {
     const admin = mcns.client();
     for (const ttl of [604_801, 2 ** 31, 2 ** 32 - 1]) {

@@ -123,7 +123,7 @@ export function writeRdata(w: MessageWriter, data: RecordData): void {
       return;
     case "MX":
       w.u16(data.preference);
-      w.name(data.exchange);
+      w.name(data.exchange === "." ? "" : data.exchange);
       return;
     case "SRV":
       w.u16(data.priority);

@@ -80,8 +80,9 @@ export function checkData(data: RecordData): RecordData {
     }
     case "MX": {
       u16(data.preference, "preference");
-      const exchange = normalizeName(data.exchange);
-      checkName(exchange, "exchange");
+      // "." is a null MX (RFC 7505: this name takes no mail), as SRV's "." is "no service".
+      const exchange = data.exchange.trim() === "." ? "." : normalizeName(data.exchange);
+      if (exchange !== ".") checkName(exchange, "exchange");
       return { type: "MX", preference: data.preference, exchange };
     }
     case "SRV": {

@@ -53,7 +53,7 @@ export function formatData(data: RecordData): string {
     case "SRV":
       return `${data.priority} ${data.weight} ${data.port} ${data.target === "." ? "." : `${data.target}.`}`;
     case "MX":
-      return `${data.preference} ${data.exchange}.`;
+      return `${data.preference} ${data.exchange === "." ? "." : `${data.exchange}.`}`;
     case "CAA":
       return `${data.flags} ${data.tag} ${quote(data.value)}`;
   }

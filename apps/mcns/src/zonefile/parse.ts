@@ -238,7 +238,11 @@ function parseEntry(entry: Entry, state: ParserState): ZoneFileRecord | undefine
       break;
     case "MX":
       need(2);
-      data = { type: "MX", preference: num(words[0]!, "preference"), exchange: absolute(words[1]!) };
+      data = {
+        type: "MX",
+        preference: num(words[0]!, "preference"),
+        exchange: words[1] === "." ? "." : absolute(words[1]!),
+      };
       break;
     case "SRV":
       need(4);
