@@ -1,6 +1,7 @@
 // The rules of a record change, shared by the API and the zone-file importer: the zone that holds
 // the name, validation, RRset ownership (one owner per name and type; another owner's RRset is a
-// conflict, never a silent replace), a CNAME never beside other data, idempotent creates.
+// conflict, never a silent replace), a CNAME never beside other data, delegations that take no
+// other owner's names, a name's answer that fits a DNS message, idempotent creates.
 import { answerBytes } from "../dns/wire.js";
 import { type DnsRecord, dataKey, type RecordData, type RecordType, type Zone } from "../store/record.js";
 import type { RecordStore } from "../store/records.js";
@@ -144,7 +145,8 @@ export class RecordManager {
       at.records.length,
       at.bytes - answerBytes(previous.data) + answerBytes(data),
     );
-    const twin = [at.byKey.get(dataKey(data))].find((r) => r !== undefined && r.id !== id);
+    const same = at.byKey.get(dataKey(data));
+    const twin = same?.id !== id ? same : undefined;
     if (twin)
       throw new RecordError(
         "conflict",

@@ -6,8 +6,8 @@ import { EventOutbox, type EventOutboxOptions, outboxMigration } from "@mcp/mcds
 import { type Database, type Migration, openDatabase, type Statement } from "@mcp/mcdsl/sqlite";
 import { monotonicFactory } from "ulidx";
 import type { ZoneConfig } from "../config.js";
-import { answerBytes } from "../dns/wire.js";
-import { type DnsRecord, dataKey, type RecordData, type RecordType, type Zone } from "./record.js";
+import { addToEntry, type NameEntry, type NameRecords, nameEntry, removeFromEntry } from "./name-records.js";
+import type { DnsRecord, RecordData, RecordType, Zone } from "./record.js";
 
 // Monotonic: ids made in the same millisecond (a zone import) still sort in creation order, and
 // only the first of them costs fresh randomness.
@@ -50,42 +50,6 @@ export interface RecordFilter {
   /** Keyset pagination: records strictly after this (name, type, id). */
   after?: { name: string; type: string; id: string };
   limit?: number;
-}
-
-/** The records at one name, with what the change rules ask of them kept ready. */
-export interface NameRecords {
-  readonly records: readonly DnsRecord[];
-  /** Each record by its data key (dataKey: type and data). */
-  readonly byKey: ReadonlyMap<string, DnsRecord>;
-  /** What they all take in an answer (answerBytes). */
-  readonly bytes: number;
-}
-
-interface NameEntry {
-  records: DnsRecord[];
-  byKey: Map<string, DnsRecord>;
-  bytes: number;
-}
-
-function nameEntry(records: DnsRecord[]): NameEntry {
-  const entry: NameEntry = { records: [], byKey: new Map(), bytes: 0 };
-  for (const r of records) addToEntry(entry, r);
-  return entry;
-}
-
-function addToEntry(entry: NameEntry, r: DnsRecord): void {
-  entry.records.push(r);
-  entry.byKey.set(dataKey(r.data), r);
-  entry.bytes += answerBytes(r.data);
-}
-
-function removeFromEntry(entry: NameEntry, r: DnsRecord): void {
-  const at = entry.records.findIndex((x) => x.id === r.id);
-  if (at < 0) return;
-  const [gone] = entry.records.splice(at, 1);
-  entry.bytes -= answerBytes(gone!.data);
-  const key = dataKey(gone!.data);
-  if (entry.byKey.get(key)?.id === r.id) entry.byKey.delete(key);
 }
 
 export type Change =
