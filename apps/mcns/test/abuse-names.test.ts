@@ -2,7 +2,10 @@
 // nothing stored, names that only look like they are in a zone, a parent zone's writer reaching into
 // a child zone, and delegations that would take other owners' names away. Each refusal is checked
 // with ListRecords and dig.
+import { readFileSync, writeFileSync } from "node:fs";
+import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
+import { RecordSchema } from "@mcp/proto/mcns/v1/record_pb.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { address, dig, type Mcns, rec, refusal, startMcns, target, ZONE } from "./harness.js";
 
@@ -166,5 +169,29 @@ describe("delegations", () => {
     expect((await dig(mcns.dnsPort, `www.d1999.${ZONE}`, "A")).authority).toEqual([
       `d1999.${ZONE}. 300 IN NS ns1999.example.net.`,
     ]);
+  });
+});
+
+describe("a zone added inside another", () => {
+  it("takes the parent's records at its names, so its writers own what it serves", async () => {
+    const { record } = await mcns.client(mcns.tokens.agent).createRecord({
+      record: rec(`www.team2.${ZONE}`, "A", address("192.0.2.20"), "web"),
+    });
+    const config = readFileSync(mcns.configFile, "utf8");
+    writeFileSync(mcns.configFile, `${config}\n${zone(`team2.${ZONE}`, "outsider")}`);
+    await mcns.restart();
+    expect((await mcns.client().getRecord({ id: record!.id })).record?.zone).toBe(`team2.${ZONE}`);
+    const change = create(RecordSchema, { ...record!, zone: "", ttl: 60 });
+    expect(await refusal(mcns.client(mcns.tokens.agent).updateRecord({ record: change }))).toEqual({
+      code: Code.PermissionDenied,
+      message: `identity "agent" may not change records in zone "team2.${ZONE}" (not in its writers)`,
+    });
+    expect(await refusal(mcns.client(mcns.tokens.outsider).updateRecord({ record: change }))).toMatchObject({
+      code: "ok",
+    });
+    expect((await dig(mcns.dnsPort, `www.team2.${ZONE}`, "A")).answer).toEqual([
+      `www.team2.${ZONE}. 60 IN A 192.0.2.20`,
+    ]);
+    writeFileSync(mcns.configFile, config);
   });
 });

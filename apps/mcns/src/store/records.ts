@@ -110,7 +110,29 @@ export class RecordStore {
           writers: z.writers,
         });
       }
+      this.#moveIntoChildZones();
     })();
+  }
+
+  /**
+   * A zone configured inside another takes the parent's records at its names: DNS serves them from
+   * the child, so the child's writers, not the parent's, may change them. Only when zones nest.
+   */
+  #moveIntoChildZones(): void {
+    const nested = [...this.#zones.keys()].some(
+      (z) => z.includes(".") && this.zoneFor(z.slice(z.indexOf(".") + 1)),
+    );
+    if (!nested) return;
+    const move = this.#db.prepare("UPDATE records SET zone = ? WHERE id = ?");
+    const rows = this.#db.prepare("SELECT id, zone, name FROM records").raw().all() as [
+      string,
+      string,
+      string,
+    ][];
+    for (const [id, zone, name] of rows) {
+      const longest = this.zoneFor(name);
+      if (longest && longest.name !== zone && this.#zones.has(zone)) move.run(longest.name, id);
+    }
   }
 
   get open(): boolean {
