@@ -33,13 +33,13 @@ const inCertDir = (name: string) => join(t.broker.certDir, name);
 const issue = (service: string) =>
   t.broker
     .client(t.broker.tokens.agent)
-    .issueCertificate({ service, hostnames: [own(service)] }, { timeoutMs: 5000 });
+    .issueCertificate({ service, hostnames: [own(service)] }, { timeoutMs: 10_000 });
 
-/** Stops the broker and starts it again; fails (rather than hangs) when it is not ready in 10 s. */
+/** Stops the broker and starts it again; fails (rather than hangs) when it is not ready in 20 s. */
 async function restart(): Promise<void> {
   await t.app.stop();
   t.app = t.broker.spawn();
-  await t.app.waitReady(`${t.broker.url}/readyz`, 10_000);
+  await t.app.waitReady(`${t.broker.url}/readyz`, 20_000);
 }
 
 /**
@@ -62,7 +62,7 @@ function plant(path: string, make: (tmp: string) => void): void {
 
 /** The broker still answers: a call that needs the event loop and the database. */
 async function stillServing(): Promise<void> {
-  const res = await t.broker.client(t.broker.tokens.reader).listCertificates({}, { timeoutMs: 3000 });
+  const res = await t.broker.client(t.broker.tokens.reader).listCertificates({}, { timeoutMs: 10_000 });
   expect(Array.isArray(res.certificates)).toBe(true);
 }
 
@@ -86,7 +86,7 @@ describe("things planted in cert_dir", () => {
     plant(pem, (p) => execFileSync("mkfifo", [p]));
     const revoked = await t.broker
       .client(t.broker.tokens.agent)
-      .revokeCertificate({ serial: res.certificate!.serial }, { timeoutMs: 5000 });
+      .revokeCertificate({ serial: res.certificate!.serial }, { timeoutMs: 10_000 });
     expect(revoked.certificate?.revokeTime).toBeDefined();
     await stillServing();
     // What was not the broker's (the FIFO) stays, unless a renewal pass had put the leaf back
@@ -180,7 +180,7 @@ describe("things planted in cert_dir", () => {
     await waitFor(
       "the stored renewal to be published",
       async () => (publishedSerial(t.broker.certDir, own("pinned")) === stored ? true : undefined),
-      5000,
+      10_000,
     );
     // mc-proxy swaps a certificate on mcp.cert.renewed: one must come after the files are in place
     // (the one stored with the renewal went out while the old files were still there).
@@ -191,7 +191,7 @@ describe("things planted in cert_dir", () => {
         const events = await certEvents(t.nats!.url, "mcp.cert.renewed");
         return events.some((e) => e.data.serial === stored && e.time.getTime() >= placed) ? true : undefined;
       },
-      5000,
+      10_000,
     );
   });
 

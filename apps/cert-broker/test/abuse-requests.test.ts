@@ -32,7 +32,7 @@ function post(path: string, body: string) {
 async function nothingChanged(): Promise<void> {
   const listed = await t.broker
     .client(t.broker.tokens.reader)
-    .listCertificates({ status: CertificateStatus.VALID }, { timeoutMs: 3000 });
+    .listCertificates({ status: CertificateStatus.VALID }, { timeoutMs: 10_000 });
   expect(listed.certificates).toEqual([]);
   expect(existsSync(t.broker.certDir) ? readdirSync(t.broker.certDir) : []).toEqual([]);
 }
@@ -57,7 +57,7 @@ describe("hostile requests", () => {
     );
     expect(res.status).toBe(400);
     expect(res.json).toMatchObject({ message: expect.stringContaining("at most 100") });
-    expect(Date.now() - started).toBeLessThan(3000);
+    expect(Date.now() - started).toBeLessThan(5000);
     await nothingChanged();
   });
 
