@@ -9,12 +9,10 @@ import type { RecordManager } from "../records/manager.js";
 import { normalizeName } from "../records/validate.js";
 import type { DnsRecord, Zone } from "../store/record.js";
 import type { RecordStore } from "../store/records.js";
-import { parseZoneFile, type ZoneFileProblem } from "./parse.js";
+import { MAX_PROBLEMS, parseZoneFile, type ZoneFileProblem } from "./parse.js";
 
 /** The owner of imported records when none is given. */
 export const DEFAULT_IMPORT_OWNER = "import";
-/** Past this many problems the rest is not checked: the file is wrong in bulk. */
-export const MAX_PROBLEMS = 100;
 
 export interface ZoneImport {
   /** The master file's text. */
