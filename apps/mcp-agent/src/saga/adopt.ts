@@ -24,15 +24,6 @@ export async function adoptContainers(
   names: string[],
 ): Promise<{ adopted: AdoptedContainer[]; definition: ServiceDefinition }> {
   const { registry, podman } = deps;
-  // The component is the name after `<service>-`: another name would give a made-up one
-  // ("redis" adopted into "cache" became component "").
-  const misnamed = names.filter((n) => n !== service && !n.startsWith(`${service}-`));
-  if (misnamed.length > 0) {
-    throw new OperationError(
-      "INVALID_ARGUMENT",
-      `${misnamed.join(", ")}: a container adopted into ${service} is named ${service} or ${service}-<component> (podman rename it first)`,
-    );
-  }
   const all = await podman.list();
   const candidates = all.filter((c) =>
     names.length > 0 ? names.includes(c.name) : c.name === service || c.name.startsWith(`${service}-`),
@@ -48,6 +39,14 @@ export async function adoptContainers(
     const owner = c.labels[LABEL_SERVICE] ?? registry.components.byContainer(c.name)?.service;
     if (owner && owner !== service) {
       throw new OperationError("ALREADY_EXISTS", `container ${c.name} is managed by service ${owner}`);
+    }
+    // The component is the name after `<service>-`: a listed container named otherwise would
+    // get a made-up one ("<p>-xy-web" adopted into "<p>-ab" became its "web").
+    if (c.name !== service && !c.name.startsWith(`${service}-`)) {
+      throw new OperationError(
+        "INVALID_ARGUMENT",
+        `${c.name}: a container adopted into ${service} is named ${service} or ${service}-<component> (podman rename it first)`,
+      );
     }
     const info = await podman.inspect(c.name);
     if (info) infos.push(info);
