@@ -10,9 +10,8 @@ import type {
   UniversalServerRequest,
   UniversalServerResponse,
 } from "@connectrpc/connect/protocol";
-import { BodyTooLargeError, readBody } from "./body.js";
+import { BodyTooLargeError, readBody, refuseTooLarge } from "./body.js";
 import type { NodeRequest, NodeResponse } from "./http-types.js";
-import { sendJson } from "./http-types.js";
 import { explainMessage } from "./rest/json-error.js";
 
 /** A unary call in the Connect protocol with a JSON body Connect would read itself (not compressed). */
@@ -39,8 +38,7 @@ export async function readConnectJsonBody(
     return await readBody(req, limit);
   } catch (err) {
     if (!(err instanceof BodyTooLargeError)) throw err;
-    const close: Record<string, string> = req.httpVersionMajor === 1 ? { connection: "close" } : {};
-    sendJson(res, 413, { code: "resource_exhausted", message: err.message }, close);
+    refuseTooLarge(req, res, err);
     return undefined;
   }
 }

@@ -3,6 +3,7 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import type { TLSSocket } from "node:tls";
+import { confirmContinue } from "./body.js";
 import type { ConnectionTracker } from "./connections.js";
 import type { NodeRequest, NodeResponse } from "./http-types.js";
 import { ListenError } from "./listen-error.js";
@@ -47,12 +48,21 @@ export interface CleartextServers {
   http2: http2.Http2Server;
 }
 
-export function createCleartextServers(handler: Handler, tracker: ConnectionTracker): CleartextServers {
-  const http1 = http.createServer((req, res) => {
+export function createCleartextServers(
+  handler: Handler,
+  tracker: ConnectionTracker,
+  maxRequestBytes: number,
+): CleartextServers {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     tracker.http1Request(req, res);
     handler(req, res);
-  });
+  };
+  const http1 = http.createServer(onRequest);
+  http1.on("checkContinue", (req, res) =>
+    confirmContinue(req, res, maxRequestBytes, () => onRequest(req, res)),
+  );
   const h2 = http2.createServer({}, handler);
+  h2.on("checkContinue", (req, res) => confirmContinue(req, res, maxRequestBytes, handler));
   h2.on("session", (session) => tracker.addSession(session));
   return { http1, http2: h2 };
 }
@@ -83,7 +93,12 @@ export function createTlsListener(
   tls: TlsFiles,
   handler: Handler,
   tracker: ConnectionTracker,
+  maxRequestBytes: number,
 ): http2.Http2SecureServer {
+  const onRequest = (req: NodeRequest, res: NodeResponse) => {
+    if (req.httpVersionMajor === 1) tracker.http1Request(req, res);
+    handler(req, res);
+  };
   const server = http2.createSecureServer(
     {
       cert: readFileSync(tls.certFile),
@@ -92,11 +107,9 @@ export function createTlsListener(
       rejectUnauthorized: tls.requireClientCert ?? false,
       allowHTTP1: true,
     },
-    (req, res) => {
-      if (req.httpVersionMajor === 1) tracker.http1Request(req, res);
-      handler(req, res);
-    },
+    onRequest,
   );
+  server.on("checkContinue", (req, res) => confirmContinue(req, res, maxRequestBytes, onRequest));
   server.on("connection", (socket: net.Socket) => tracker.addSocket(socket));
   server.on("secureConnection", (socket: TLSSocket) => {
     if (socket.alpnProtocol !== "h2") tracker.addHttp1Socket(socket);

@@ -115,13 +115,13 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const listeners: net.Server[] = [];
   const addresses: Server["addresses"] = {};
   let url: string | undefined;
-  const cleartext = createCleartextServers(handler, tracker);
+  const cleartext = createCleartextServers(handler, tracker, maxRequestBytes);
   const sniffTimeoutMs = 30_000;
   try {
     if (options.listen !== undefined) {
       const { host, port } = parseListenAddress(options.listen);
       const server = options.tls
-        ? createTlsListener(options.tls, handler, tracker)
+        ? createTlsListener(options.tls, handler, tracker, maxRequestBytes)
         : createCleartextListener(cleartext, tracker, sniffTimeoutMs);
       await listen(server, { host: host === "" ? "::" : host, port });
       listeners.push(server);

@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type NotesServer, startNotesServer } from "./fixtures/harness.js";
 import { curl } from "./fixtures/tools.js";
@@ -206,6 +208,28 @@ describe("REST transcoding with curl", () => {
     expect(rpc.json()).toMatchObject({ code: "resource_exhausted" });
     expect(s.store.notes.size).toBeGreaterThanOrEqual(0);
     expect([...s.store.notes.values()].some((n) => n.text.length > 1000)).toBe(false);
+  });
+
+  it("answers 413 to every oversized body, whether the client asks to confirm first or not", async () => {
+    // Answered before the body was read, the connection used to close on it: now and then the
+    // client, still sending, got a reset (curl: "Send failure: Broken pipe") instead of the 413.
+    const file = join(s.dir, "big.json");
+    writeFileSync(file, `{"text":"${"a".repeat(5 << 20)}"}`);
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const confirm = i % 2 === 0 ? [] : ["-H", "Expect:"]; // curl asks (100-continue) over 1 MiB
+      const path = i % 4 < 2 ? "/v1/notes" : "/mcp.sample.v1.NoteService/CreateNote";
+      const r = await curl([
+        ...bearer(s.tokens.writer),
+        ...json,
+        ...confirm,
+        "--data-binary",
+        `@${file}`,
+        `${s.server.url}${path}`,
+      ]);
+      statuses.push(r.status);
+    }
+    expect(statuses).toEqual(statuses.map(() => 413));
   });
 
   it("maps auth failures to 401 and 403 through the same interceptor", async () => {

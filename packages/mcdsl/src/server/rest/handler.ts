@@ -1,6 +1,6 @@
 import { type JsonObject, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { Code, type ContextValues } from "@connectrpc/connect";
-import { BodyTooLargeError, readBody } from "../body.js";
+import { BodyTooLargeError, readBody, refuseTooLarge } from "../body.js";
 import { type NodeRequest, type NodeResponse, requestHeaders, sendJson } from "../http-types.js";
 import { invokeUnary } from "./invoke.js";
 import { BadRequestError, buildRequest } from "./request.js";
@@ -117,9 +117,7 @@ async function serveRoute(
     sendJson(res, 200, field ? json[field.jsonName] : json, headers);
   } catch (err) {
     if (err instanceof BodyTooLargeError) {
-      // HTTP/1.1: the unread rest of the body makes the connection unusable; HTTP/2 forbids the header.
-      const close = req.httpVersionMajor === 1 ? { connection: "close" } : {};
-      sendError(res, 413, "resource_exhausted", err.message, close);
+      refuseTooLarge(req, res, err);
     } else if (err instanceof BadRequestError) {
       sendError(res, 400, "invalid_argument", err.message);
     } else {
