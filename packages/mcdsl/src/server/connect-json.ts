@@ -70,7 +70,12 @@ function reword(method: DescMethod, errorBytes: Uint8Array, body: Buffer): Uint8
   }
   // A compressed answer does not parse above; neither does a refusal other than a decode.
   if (error.code !== "invalid_argument" || !error.message?.startsWith("cannot decode")) return undefined;
-  const explained = explainMessage(method.input, json as Parameters<typeof explainMessage>[1]);
+  let explained: string | undefined;
+  try {
+    explained = explainMessage(method.input, json as Parameters<typeof explainMessage>[1]);
+  } catch {
+    return undefined; // Connect's own words, rather than none
+  }
   if (explained === undefined) return undefined;
   return new TextEncoder().encode(JSON.stringify({ ...error, message: explained }));
 }

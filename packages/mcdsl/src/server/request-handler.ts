@@ -8,6 +8,7 @@ import { identityKey } from "../auth/identity.js";
 import { callWithJsonBody, isConnectUnaryJson, readConnectJsonBody } from "./connect-json.js";
 import { type RequestInfo, requestInfoKey } from "./context.js";
 import { type NodeRequest, type NodeResponse, sendJson, sendText } from "./http-types.js";
+import { nestsTooDeep, tooDeepMessage } from "./json-depth.js";
 import type { RestHandler } from "./rest/handler.js";
 import { cutStalled } from "./stall-timeout.js";
 
@@ -82,6 +83,8 @@ export function createRequestHandler(
       serveRpc(req, res, rpc, contextValues, options.maxRequestBytes).catch((err) => {
         if (ConnectError.from(err).code === Code.Aborted) return; // the client went away
         logger.error({ err, procedure: info.procedure }, "handler failed");
+        // Not left waiting: a failure before any answer is an internal error, said so.
+        sendJson(res, 500, { code: "internal", message: "internal error" });
       });
       return;
     }
@@ -103,6 +106,7 @@ async function serveRpc(
     // Read here so that a refused decode can name the field (connect-json.ts).
     const body = await readConnectJsonBody(req, res, maxRequestBytes);
     if (body === undefined) return;
+    if (nestsTooDeep(body)) return sendJson(res, 400, { code: "invalid_argument", message: tooDeepMessage });
     uRes = await callWithJsonBody(rpc, uReq, body);
   } else {
     uRes = await rpc(uReq);

@@ -210,6 +210,34 @@ describe("REST transcoding with curl", () => {
     expect([...s.store.notes.values()].some((n) => n.text.length > 1000)).toBe(false);
   });
 
+  it("refuses a body nested 10,000 levels deep with 400, over REST and Connect JSON", async () => {
+    // It overflowed the stack: REST answered 500, a Connect JSON call not at all.
+    const deep = `{"text":"x","tags":${"[".repeat(10_000)}${"]".repeat(10_000)}}`;
+    const message = "request body nests objects or arrays deeper than 100 levels";
+    for (const path of ["/v1/notes", "/mcp.sample.v1.NoteService/CreateNote"]) {
+      const r = await curl([
+        ...bearer(s.tokens.writer),
+        ...json,
+        "--max-time",
+        "10",
+        "-d",
+        deep,
+        `${s.server.url}${path}`,
+      ]);
+      expect([r.status, r.json()]).toEqual([400, { code: "invalid_argument", message }]);
+    }
+    // Brackets inside a string are text, not nesting.
+    const text = `${"[".repeat(500)}{`;
+    const ok = await curl([
+      ...bearer(s.tokens.writer),
+      ...json,
+      "-d",
+      JSON.stringify({ text }),
+      `${s.server.url}/v1/notes`,
+    ]);
+    expect([ok.status, (ok.json() as { note: { text: string } }).note.text]).toEqual([200, text]);
+  });
+
   it("answers 413 to every oversized body, whether the client asks to confirm first or not", async () => {
     // Answered before the body was read, the connection used to close on it: now and then the
     // client, still sending, got a reset (curl: "Send failure: Broken pipe") instead of the 413.

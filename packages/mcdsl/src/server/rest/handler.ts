@@ -2,6 +2,7 @@ import { type JsonObject, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { Code, type ContextValues } from "@connectrpc/connect";
 import { BodyTooLargeError, readBody, refuseTooLarge } from "../body.js";
 import { type NodeRequest, type NodeResponse, requestHeaders, sendJson } from "../http-types.js";
+import { nestsTooDeep, tooDeepMessage } from "../json-depth.js";
 import { invokeUnary } from "./invoke.js";
 import { BadRequestError, buildRequest } from "./request.js";
 import { matchRoute, type RestRoute } from "./routes.js";
@@ -78,6 +79,10 @@ async function serveRoute(
       if (bytes.length > 0) {
         if (!isJson(req.headers["content-type"])) {
           sendError(res, 415, "invalid_argument", `request body must be application/json`);
+          return;
+        }
+        if (nestsTooDeep(bytes)) {
+          sendError(res, 400, "invalid_argument", tooDeepMessage);
           return;
         }
         try {
