@@ -25,6 +25,8 @@ const service = `${prefix}-hello`;
 let dir: string;
 let nats: NatsServer;
 let token: string;
+/** A valid token without the admin role: it may read, not change. */
+let viewerToken: string;
 let configFile: string;
 let url: string;
 let podman: Podman;
@@ -39,6 +41,9 @@ beforeAll(async () => {
   const minted = mintToken("operator", ["admin"]);
   token = minted.token;
   appendTokenEntry(join(dir, "tokens.toml"), minted.entry);
+  const reader = mintToken("dashboard", []);
+  viewerToken = reader.token;
+  appendTokenEntry(join(dir, "tokens.toml"), reader.entry);
   const apiPort = await freePort();
   url = `http://127.0.0.1:${apiPort}`;
   configFile = join(dir, "mcp-agent.toml");
@@ -53,7 +58,8 @@ beforeAll(async () => {
   // A service the agent deployed before this start: committed deploy, lease, running container.
   // Plus an orphan lease from a rolled-back deploy, which start-up must reclaim.
   const registry = new Registry(join(dir, "registry.db"));
-  const definition = oneRoute(service, image);
+  // An environment value is where a definition keeps a secret.
+  const definition = oneRoute(service, image, 'env = { DB_PASSWORD = "s3cret" }');
   registry.services.put(definition);
   const deploy = registry.journal.begin({ service, definition });
   const failed = registry.journal.begin({ service, definition });
@@ -152,6 +158,20 @@ describe("mcp-agent", () => {
           podmanVersion: expect.stringMatching(/^\d+\.\d+/),
         },
       });
+
+      // Environment values only to the admin role; a reader sees the names.
+      expect(info!.spec!.components[0]!.env).toEqual({ DB_PASSWORD: "s3cret" });
+      const asViewer = createClient(
+        AgentService,
+        createGrpcTransport({ baseUrl: url, interceptors: [bearerTokenInterceptor(viewerToken)] }),
+      );
+      const hidden = { DB_PASSWORD: "(hidden: needs the admin role)" };
+      expect((await asViewer.listServices({})).services[0]!.spec!.components[0]!.env).toEqual(hidden);
+      expect((await asViewer.getServiceStatus({ name: service })).service!.spec!.components[0]!.env).toEqual(
+        hidden,
+      );
+      const overRest = await curl("-H", `authorization: Bearer ${viewerToken}`, `${url}/v1/services`);
+      expect([overRest.status, overRest.body.includes("s3cret")]).toEqual([200, false]);
 
       expect((await curl(`${url}/v1/services`)).status).toBe(401);
       const missing = await client.getServiceStatus({ name: "no-such-service" }).catch((e: unknown) => e);

@@ -3,7 +3,8 @@
 // and Adopt through saga/sync.ts and saga/adopt.ts; file transfers are api/files.ts.
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, type HandlerContext } from "@connectrpc/connect";
+import { getIdentity } from "@mcp/mcdsl/auth";
 import type { EventBus } from "@mcp/mcdsl/events";
 import { toServiceSpec } from "@mcp/mcdsl/servicedef";
 import { AgentService, SyncAction } from "@mcp/proto/mcp/agent/v1/service_pb.js";
@@ -49,6 +50,10 @@ const SYNC_ACTIONS = {
 
 const SERVICE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
+/** Reads are open to any valid token; environment values (secrets) only to the admin role. */
+const envValuesFor = (ctx: HandlerContext) =>
+  getIdentity(ctx)?.roles.includes("admin") ? "shown" : "hidden";
+
 export function agentRoutes(deps: AgentServiceDeps) {
   const { registry, status, operations } = deps;
   const serviceInfo = async (name: string) => {
@@ -57,17 +62,17 @@ export function agentRoutes(deps: AgentServiceDeps) {
   };
   return (router: ConnectRouter): void => {
     router.service(AgentService, {
-      listServices: async () => {
+      listServices: async (_req, ctx) => {
         const states = await observe(() => status.services());
-        return { services: states.map(toServiceInfo) };
+        return { services: states.map((state) => toServiceInfo(state, envValuesFor(ctx))) };
       },
 
-      getServiceStatus: async (req) => {
+      getServiceStatus: async (req, ctx) => {
         checkName(req.name);
         const [state] = await observe(() => status.services(req.name));
         if (!state) throw new ConnectError(`service "${req.name}" is not in the registry`, Code.NotFound);
         return {
-          service: toServiceInfo(state),
+          service: toServiceInfo(state, envValuesFor(ctx)),
           ports: registry.leases.list(req.name).map(toPortLease),
           certificates: registry.bindings.certificates(req.name).map(toCertificateBinding),
           routes: registry.bindings.proxyRoutes(req.name).map(toRouteBinding),

@@ -26,9 +26,23 @@ import type { Health, ObservedState } from "../store/components.js";
 import type { Deploy } from "../store/journal.js";
 import type { PortLease } from "../store/leases.js";
 
-export function toServiceInfo(state: ServiceState): ServiceInfo {
+/** What an environment value reads as to a caller who may not see it. */
+export const HIDDEN_ENV_VALUE = "(hidden: needs the admin role)";
+
+/**
+ * A service's definition and state. `envValues: "hidden"` for callers without the admin role:
+ * environment values are where definitions keep secrets (a database password, an API key), and
+ * any valid token may read the registry.
+ */
+export function toServiceInfo(state: ServiceState, envValues: "shown" | "hidden" = "shown"): ServiceInfo {
+  const spec = toServiceSpec(state.service.definition);
+  if (envValues === "hidden") {
+    for (const component of spec.components) {
+      for (const name of Object.keys(component.env)) component.env[name] = HIDDEN_ENV_VALUE;
+    }
+  }
   return create(ServiceInfoSchema, {
-    spec: toServiceSpec(state.service.definition),
+    spec,
     components: state.components.map(toComponentStatus),
     lastDeploy: state.lastDeploy && toDeployRecord(state.lastDeploy),
   });
