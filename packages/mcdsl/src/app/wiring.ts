@@ -32,9 +32,10 @@ export async function connectConfiguredEvents(
   waiting.unref();
   const bus = connectEventsInBackground(
     { servers: events.servers, name: `${app}@${events.node}`, app, node: events.node },
-    (err) => {
+    (err, retrying) => {
       clearTimeout(waiting);
-      if (err) logger.error({ nats: where, err: err.message }, "events unavailable");
+      if (err && retrying) logger.warn({ nats: where, err: err.message }, "events not ready yet: retrying");
+      else if (err) logger.error({ nats: where, err: err.message }, "events unavailable");
       else logger.info({ nats: where }, "connected to NATS");
     },
   );

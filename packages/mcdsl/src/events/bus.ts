@@ -37,23 +37,47 @@ export async function connectEvents(options: EventBusOptions): Promise<EventBus>
  * MCP_EVENTS stream (default settings), so that an app
  * starts (and serves) whatever the start order: until then `connected` is false, `publish` fails
  * at once with UNREACHABLE (an outbox keeps the event), subscriptions start once connected, and
- * `ensureStream`/`replay` wait. `onLinked` hears the first connection, or why it cannot be used.
+ * `ensureStream`/`replay` wait. `onLinked` hears the first connection (no argument), and each
+ * attempt to set up JetStream that failed and will be tried again (`retrying` true): a NATS that
+ * went down or was slow to answer right after the connection (a timeout) had left the bus without
+ * events until the process restarted, its outbox growing. A NATS without JetStream is reported
+ * the same way, again and again, until an operator starts it with -js.
  */
 export function connectEventsInBackground(
   options: EventBusOptions,
-  onLinked?: (err?: EventsError) => void,
+  onLinked?: (err?: EventsError, retrying?: boolean) => void,
 ): EventBus {
   const servers = checkOptions(options);
-  // The stream is in place before the bus counts as connected: consumers and publishes need it.
-  const link = openLink(options, servers, true).then(async (l) => {
-    await ensureStream(l.jsm);
-    return l;
-  });
+  let stopped = false;
+  let nc: NatsConnection | undefined;
+  const link = (async () => {
+    nc = await connectNats(options, servers, true);
+    for (let wait = 500; ; wait = Math.min(2 * wait, 10_000)) {
+      if (stopped) break;
+      try {
+        const l = await linkJetStream(nc, servers);
+        // The stream is in place before the bus counts as connected: consumers and publishes need it.
+        await ensureStream(l.jsm);
+        return l;
+      } catch (err) {
+        if (stopped) break;
+        onLinked?.(err instanceof EventsError ? err : new EventsError("UNREACHABLE", reasonOf(err)), true);
+        await new Promise((resolve) => setTimeout(resolve, wait).unref());
+      }
+    }
+    await nc.close();
+    throw new EventsError("CLOSED", "the event bus is closed");
+  })();
   link.then(
     () => onLinked?.(),
-    (err: EventsError) => onLinked?.(err),
+    (err: EventsError) => {
+      if (!stopped) onLinked?.(err);
+    },
   );
-  return new EventBus(link, { app: options.app, node: options.node });
+  return new EventBus(link, { app: options.app, node: options.node }, () => {
+    stopped = true;
+    void nc?.close();
+  });
 }
 
 function checkOptions(options: EventBusOptions): string[] {
@@ -78,10 +102,23 @@ interface Link {
 }
 
 async function openLink(options: EventBusOptions, servers: string[], waitForServer: boolean): Promise<Link> {
-  const where = servers.join(", ");
-  let nc: NatsConnection;
+  const nc = await connectNats(options, servers, waitForServer);
   try {
-    nc = await connect({
+    return await linkJetStream(nc, servers);
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
+}
+
+async function connectNats(
+  options: EventBusOptions,
+  servers: string[],
+  waitForServer: boolean,
+): Promise<NatsConnection> {
+  const where = servers.join(", ");
+  try {
+    return await connect({
       servers,
       name: options.name,
       token: options.token,
@@ -101,14 +138,17 @@ async function openLink(options: EventBusOptions, servers: string[], waitForServ
       { cause: err },
     );
   }
+}
+
+/** JetStream on a connection; NO_JETSTREAM when it does not answer. */
+async function linkJetStream(nc: NatsConnection, servers: string[]): Promise<Link> {
   try {
     const jsm = await jetstreamManager(nc);
     return { nc, jsm, js: jsm.jetstream() };
   } catch (err) {
-    await nc.close();
     throw new EventsError(
       "NO_JETSTREAM",
-      `NATS at ${where} does not offer JetStream (start nats-server with -js): ${reasonOf(err)}`,
+      `NATS at ${servers.join(", ")} does not offer JetStream (start nats-server with -js): ${reasonOf(err)}`,
       { cause: err },
     );
   }
@@ -126,6 +166,8 @@ export class EventBus {
   constructor(
     link: Link | Promise<Link>,
     readonly source: EventSource,
+    /** Stops a background connection still being set up (close() before it was linked). */
+    private readonly stopConnecting?: () => void,
   ) {
     if (link instanceof Promise) {
       this.#linked = link;
@@ -249,6 +291,7 @@ export class EventBus {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (!this.#link) this.stopConnecting?.();
     await Promise.all([...this.#subscriptions].map((s) => s.stop()));
     const nc = this.#link?.nc;
     if (!nc || nc.isClosed()) return;
