@@ -41,6 +41,19 @@ export interface RouteView extends Route {
 }
 
 export class RouteRegistry {
+  /**
+   * Changes run one at a time. Each reads the store and the open ports, then may wait (a listener
+   * opening); another change in that gap acted on what it had read: a removal closed the port a
+   * new route was being added to, and two first routes of a port both tried to bind it.
+   */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  #oneAtATime<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(change);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Settled when start() is done: changes that arrive during the start wait for it. */
   #markStarted!: () => void;
   readonly #started = new Promise<void>((resolve) => {
@@ -104,6 +117,10 @@ export class RouteRegistry {
    */
   async reloadBootstrap(bootstrap: RouteSpec[]): Promise<Record<string, number>> {
     await this.#started;
+    return this.#oneAtATime(() => this.#reloadBootstrap(bootstrap));
+  }
+
+  async #reloadBootstrap(bootstrap: RouteSpec[]): Promise<Record<string, number>> {
     const { store, table, logger } = this.deps;
     const changes = bootstrapChanges(store.list(), bootstrap);
     const toServe: Route[] = [];
@@ -168,6 +185,12 @@ export class RouteRegistry {
    */
   async add(input: RouteSpec): Promise<RouteView> {
     await this.#started;
+    const view = await this.#oneAtATime(() => this.#add(input));
+    await this.deps.events.flush();
+    return view;
+  }
+
+  async #add(input: RouteSpec): Promise<RouteView> {
     const { store, table, events } = this.deps;
     const spec = checkRouteSpec(input, this.deps.certDir, this.deps.certDirs);
     const existing = store.find(spec.listenerPort, spec.hostname);
@@ -216,12 +239,16 @@ export class RouteRegistry {
       { route: route.id, hostname: route.hostname, port: route.listenerPort },
       "route added",
     );
-    await events.flush();
     return this.#view(route);
   }
 
   async remove(id: string, owner: string, allowMissing: boolean): Promise<void> {
     await this.#started;
+    await this.#oneAtATime(async () => this.#remove(id, owner, allowMissing));
+    await this.deps.events.flush();
+  }
+
+  #remove(id: string, owner: string, allowMissing: boolean): void {
     const route = this.deps.store.get(id);
     if (!route) {
       if (allowMissing) return;
@@ -246,7 +273,6 @@ export class RouteRegistry {
     this.deps.dataPlane.sync();
     this.#count();
     this.deps.logger.info({ route: id, hostname: route.hostname }, "route removed");
-    await this.deps.events.flush();
   }
 
   async setBackend(
@@ -256,6 +282,17 @@ export class RouteRegistry {
     owner: string,
   ): Promise<RouteView> {
     await this.#started;
+    const view = await this.#oneAtATime(() => this.#setBackend(id, input, drainMs, owner));
+    await this.deps.events.flush();
+    return view;
+  }
+
+  async #setBackend(
+    id: string,
+    input: Backend[],
+    drainMs: number | undefined,
+    owner: string,
+  ): Promise<RouteView> {
     const before = this.#find(id);
     this.#checkChangeable(before, owner);
     const backends = checkBackends(input);
@@ -273,7 +310,6 @@ export class RouteRegistry {
       { route: id, from: backendKey(before.backends), to: backendKey(backends) },
       "route switched",
     );
-    await this.deps.events.flush();
     return this.#view(route);
   }
 
