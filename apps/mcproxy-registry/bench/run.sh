@@ -27,6 +27,17 @@ for tool in wrk h2load haproxy nginx openssl; do
   command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install wrk nghttp2-client haproxy nginx-light" >&2; exit 1; }
 done
 
+# Every port this run listens on must be free: a backend that cannot bind would leave the proxies
+# forwarding to whatever holds the port (on a node running the platform, 18080 may be mc-proxy's
+# plain-HTTP port), and the figures would measure that.
+PORTS="18080 18443 19441 19442 19450 19451 19452"
+for port in $PORTS; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port on 127.0.0.1 is in use: the benchmark needs $PORTS free (stop what listens there, e.g. make down)" >&2
+    exit 1
+  fi
+done
+
 # EC P-256 certificate for "localhost" (the name wrk and h2load send as SNI).
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W/localhost.key" \
   -out "$W/localhost.pem" -days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
@@ -122,8 +133,17 @@ CONF
 # shellcheck disable=SC2086
 $SERVE "$NODE" --max-semi-space-size=8 ${NODE_PROF:-} "$APP/dist/main.js" --config "$W/mcp/mcproxy.toml" & PIDS+=($!); MCP=$!
 
-for _ in $(seq 100); do curl -sk https://localhost:19452/ >/dev/null 2>&1 && curl -sk https://localhost:19441/ >/dev/null 2>&1 \
-  && curl -sk https://localhost:19442/ >/dev/null 2>&1 && break; sleep 0.1; done
+ready=no
+for _ in $(seq 100); do
+  if curl -sfk -m 2 https://localhost:19452/ >/dev/null 2>&1 && curl -sfk -m 2 https://localhost:19441/ >/dev/null 2>&1 &&
+    curl -sfk -m 2 https://localhost:19442/ >/dev/null 2>&1; then ready=yes; break; fi
+  sleep 0.1
+done
+if [ "$ready" != yes ]; then
+  echo "the proxies or their backends did not answer within 10 s (nginx's logs follow, if any)" >&2
+  tail -n 3 "$W"/*/error.log >&2 2>/dev/null
+  exit 1
+fi
 
 # One load run → "req/s p99-latency-in-ms" (wrk: its --latency table; h2load: from its per-request
 # log, as it prints no percentiles itself).

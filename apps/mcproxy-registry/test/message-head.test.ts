@@ -120,6 +120,50 @@ describe("parseRequestHead", () => {
     // Upgrade without Connection: upgrade is no upgrade.
     expect(parseRequestHead(head("GET / HTTP/1.1", "Host: a", "Upgrade: websocket")).upgrade).toBeUndefined();
   });
+  it("knows the fields it acts on in any case, and only those: names one letter off are copied through", () => {
+    // Same-length look-alikes and near misses are not the fields they resemble: they go on as sent.
+    const lookAlikes = [
+      "Content-Lengthy: 1",
+      "Content_Length: 2",
+      "Hosts: b.test",
+      "Xontent-Length: 3",
+      "Transfer-Encodinh: chunked",
+      "x-forwarded-fox: 4",
+      "Keep-Alivf: 5",
+    ];
+    const r = parseRequestHead(
+      head(
+        "POST /x HTTP/1.1",
+        "hOsT: a.test",
+        "cOnTeNt-LeNgTh: 7",
+        "X-FORWARDED-FOR: 10.0.0.1",
+        "Proxy-CONNECTION: keep-alive",
+        "http2-SETTINGS: AAMAAABkAAQAAP__",
+        "tE: trailers",
+        ...lookAlikes,
+      ),
+    );
+    expect(r.host).toBe("a.test");
+    expect(r.framing).toEqual({ kind: "length", length: 7 });
+    const out = r.forward("192.0.2.9");
+    for (const kept of [...lookAlikes, "hOsT: a.test", "cOnTeNt-LeNgTh: 7"]) {
+      expect(out).toContain(`\r\n${kept}\r\n`);
+    }
+    for (const dropped of ["Proxy-CONNECTION", "http2-SETTINGS", "X-FORWARDED-FOR", "tE:"]) {
+      expect(out).not.toContain(dropped);
+    }
+    expect(out).toContain("x-forwarded-for: 10.0.0.1, 192.0.2.9\r\n");
+    expect(out).toContain("connection: te\r\nte: trailers\r\n");
+  });
+
+  it("reads the request line's parts, and refuses a target with a control or a method with a separator", () => {
+    const r = parseRequestHead(head("M-SEARCH *\xff/%20?a=b HTTP/1.0", "Host: a"));
+    expect([r.method, r.target, r.minor]).toEqual(["M-SEARCH", "*\xff/%20?a=b", 0]);
+    expect(refusal(() => parseRequestHead(head("GET /a\tb HTTP/1.1", "Host: a")))?.status).toBe(400);
+    expect(refusal(() => parseRequestHead(head("GE(T / HTTP/1.1", "Host: a")))?.status).toBe(400);
+    expect(refusal(() => parseRequestHead(head("GET / HTTP/1.1 ", "Host: a")))?.status).toBe(400);
+    expect(refusal(() => parseRequestHead(head("GET / HTTP/1.10", "Host: a")))?.status).toBe(505);
+  });
 });
 
 describe("parseResponseHead", () => {

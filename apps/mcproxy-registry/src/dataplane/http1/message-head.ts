@@ -7,6 +7,7 @@
 // other than chunked, obs-fold, bare CR/LF, bytes that are not field characters) is refused.
 
 import { fieldObject } from "./field-object.js";
+import { Field, fieldNamed, hasBadControls, isBlank, isDigit, isTargetChar, isToken } from "./head-chars.js";
 
 /** What went wrong, as the status the client gets and a line for the log. */
 export class HeadError extends Error {
@@ -29,35 +30,25 @@ const NONE: Framing = { kind: "none" };
 const CHUNKED: Framing = { kind: "chunked" };
 const CLOSE: Framing = { kind: "close" };
 
-/** Bytes no head may hold: controls other than HTAB, CR and LF (those are checked by pairs). */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its job
-const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
-const NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e\x80-\xff]+) HTTP\/1\.([01])$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-5]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+/** A request line of any HTTP version: tells an unsupported version from a malformed line. */
+const ANY_VERSION_REQUEST_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [\x21-\x7e\x80-\xff]+ HTTP\/\d+\.\d+$/;
 const DIGITS = /^\d{1,15}$/;
 
-/**
- * Fields that describe one connection, not the message (RFC 9110 section 7.6.1). Transfer-Encoding
- * and Content-Length are kept: the proxy relays the body's framing unchanged. (`Trailer`, which
- * RFC 2616 listed as hop-by-hop by mistake, is end-to-end: the trailers it announces are relayed.)
+/*
+ * Hop-by-hop fields (RFC 9110 section 7.6.1) are dropped: Connection, Keep-Alive,
+ * Proxy-Connection, TE, Upgrade, HTTP2-Settings (head-chars.ts names them). Transfer-Encoding and
+ * Content-Length are kept: the proxy relays the body's framing unchanged. (`Trailer`, which RFC
+ * 2616 listed as hop-by-hop by mistake, is end-to-end: the trailers it announces are relayed.)
+ * X-Forwarded-For, -Proto and -Host are the proxy's own: a client's values are replaced
+ * (X-Forwarded-For is appended to).
  */
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "te",
-  "upgrade",
-  "http2-settings",
-]);
+
 /**
  * Fields a `Connection` header cannot make hop-by-hop: the framing the proxy reads the body by, and
  * Host. Dropping them would hand the next hop a different message than the one relayed (a body
  * read as the next request: smuggling), so such a token is ignored.
  */
 const NEVER_HOP_BY_HOP = new Set(["content-length", "transfer-encoding", "host"]);
-/** Set by the proxy itself; a client's own values are replaced (X-Forwarded-For is appended to). */
-const OURS = new Set(["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"]);
 
 interface Fields {
   /** The kept field lines, each followed by CRLF, ready to be sent on. */
@@ -78,17 +69,86 @@ interface Fields {
   keepAliveTimeout: number | undefined;
   /** `TE: trailers`: the sender takes trailer fields (passed on, as the proxy relays them). */
   teTrailers: boolean;
+  /** Other fields the Connection field names: hop-by-hop too, left out. */
+  connectionTokens: string[] | undefined;
 }
 
-function isBlank(c: number): boolean {
-  return c === 0x20 || c === 0x09;
+/** Takes in a field the proxy acts on; true when it is left out of the head sent on. */
+function readField(f: Fields, field: Field, value: string, status: number, who: string): boolean {
+  switch (field) {
+    case Field.ContentLength: {
+      // A repeated Content-Length is allowed only with the same value (RFC 9110 section 8.6).
+      if (!DIGITS.test(value)) throw new HeadError(status, `${who} has an invalid Content-Length "${value}"`);
+      const length = Number(value);
+      if (f.contentLength !== undefined && f.contentLength !== length) {
+        throw new HeadError(status, `${who} has two different Content-Length fields`);
+      }
+      const repeated = f.contentLength !== undefined;
+      f.contentLength = length;
+      return repeated;
+    }
+    case Field.TransferEncoding:
+      if (f.transferEncoding) throw new HeadError(status, `${who} has more than one Transfer-Encoding field`);
+      f.transferEncoding = true;
+      // chunked must be the last (here: the only) coding; compression belongs in
+      // Content-Encoding, not in a transfer coding the proxy would have to remove.
+      f.chunked = value.toLowerCase() === "chunked";
+      if (!f.chunked && status === 400) {
+        throw new HeadError(501, `${who} uses Transfer-Encoding "${value}" (only chunked is supported)`);
+      }
+      return false;
+    case Field.Connection: {
+      const lower = value.toLowerCase();
+      if (lower === "keep-alive") {
+        f.keepAlive = true;
+        return true; // the one hop-by-hop field that is as true of the next hop: no rebuild for it
+      }
+      f.changed = true;
+      for (const token of lower.split(",")) {
+        const t = token.trim();
+        if (t === "close") f.close = true;
+        else if (t === "keep-alive") f.keepAlive = true;
+        else if (t === "upgrade") f.connectionUpgrade = true;
+        else if (t !== "" && !NEVER_HOP_BY_HOP.has(t)) {
+          f.connectionTokens ??= [];
+          f.connectionTokens.push(t);
+        }
+      }
+      return true;
+    }
+    case Field.Upgrade:
+      f.upgrade = value;
+      return true;
+    case Field.KeepAlive: {
+      const t = /timeout=(\d+)/i.exec(value);
+      if (t) f.keepAliveTimeout = Number(t[1]);
+      return true;
+    }
+    case Field.Host:
+      if (f.host !== undefined) throw new HeadError(status, `${who} has more than one Host field`);
+      f.host = value;
+      return false;
+    case Field.TE:
+      f.teTrailers ||= value
+        .toLowerCase()
+        .split(",")
+        .some((t) => t.trim() === "trailers");
+      return true;
+    case Field.XForwardedFor:
+      f.forwardedFor = f.forwardedFor === undefined ? value : `${f.forwardedFor}, ${value}`;
+      return true;
+    default:
+      // X-Forwarded-Proto and -Host (the proxy's own), Proxy-Connection, HTTP2-Settings.
+      return true;
+  }
 }
 
 /**
  * Reads the field lines of `text` from `from` on (just past the start line's CRLF). `status` is
  * what a bad head earns: 400 for a request (the client's fault), 502 for a response (the
  * backend's); `who` names it in the message. The common case (nothing to leave out but
- * `Connection: keep-alive`) costs no copy: the kept lines are a slice of `text`.
+ * `Connection: keep-alive`) costs no copy: the kept lines are a slice of `text`, and a field the
+ * proxy does not act on is never made a string of its own.
  */
 function readFields(text: string, from: number, status: number, who: string, linesBefore = 1): Fields {
   const f: Fields = {
@@ -105,103 +165,35 @@ function readFields(text: string, from: number, status: number, who: string, lin
     forwardedFor: undefined,
     keepAliveTimeout: undefined,
     teTrailers: false,
+    connectionTokens: undefined,
   };
-  let connectionTokens: string[] | undefined;
   /** Kept lines before `keptFrom`, when something was left out. */
   let kept: string | undefined;
   let keptFrom = from;
   let line = linesBefore;
-  for (let pos = from; pos < text.length; ) {
+  const length = text.length;
+  for (let pos = from; pos < length; ) {
     line++;
     let eol = text.indexOf("\r\n", pos);
-    if (eol < 0) eol = text.length;
-    const colon = text.indexOf(":", pos);
-    if (colon < 0 || colon > eol || !NAME.test(text.slice(pos, colon))) {
-      const c = text.charCodeAt(pos);
-      const what = isBlank(c) ? "a folded line" : "a malformed field line";
+    if (eol < 0) eol = length;
+    // The name: one or more token characters, then the colon.
+    let colon = pos;
+    while (colon < eol && isToken(text.charCodeAt(colon))) colon++;
+    if (colon === pos || text.charCodeAt(colon) !== 0x3a) {
+      const what = isBlank(text.charCodeAt(pos)) ? "a folded line" : "a malformed field line";
       throw new HeadError(status, `${who} head has ${what} (line ${line})`);
     }
-    let vs = colon + 1;
-    let ve = eol;
-    while (vs < ve && isBlank(text.charCodeAt(vs))) vs++;
-    while (ve > vs && isBlank(text.charCodeAt(ve - 1))) ve--;
-    const value = text.slice(vs, ve);
-    const name = text.slice(pos, colon).toLowerCase();
+    const field = fieldNamed(text, pos, colon);
     let drop = false;
-    switch (name) {
-      case "content-length": {
-        // A repeated Content-Length is allowed only with the same value (RFC 9110 section 8.6).
-        if (!DIGITS.test(value))
-          throw new HeadError(status, `${who} has an invalid Content-Length "${value}"`);
-        const length = Number(value);
-        if (f.contentLength !== undefined && f.contentLength !== length) {
-          throw new HeadError(status, `${who} has two different Content-Length fields`);
-        }
-        drop = f.contentLength !== undefined;
-        f.contentLength = length;
-        break;
-      }
-      case "transfer-encoding":
-        if (f.transferEncoding)
-          throw new HeadError(status, `${who} has more than one Transfer-Encoding field`);
-        f.transferEncoding = true;
-        // chunked must be the last (here: the only) coding; compression belongs in
-        // Content-Encoding, not in a transfer coding the proxy would have to remove.
-        f.chunked = value.toLowerCase() === "chunked";
-        if (!f.chunked && status === 400) {
-          throw new HeadError(501, `${who} uses Transfer-Encoding "${value}" (only chunked is supported)`);
-        }
-        break;
-      case "connection": {
-        const lower = value.toLowerCase();
-        drop = true;
-        if (lower === "keep-alive") {
-          f.keepAlive = true;
-          break; // the one hop-by-hop field that is as true of the next hop: no rebuild for it
-        }
-        f.changed = true;
-        for (const token of lower.split(",")) {
-          const t = token.trim();
-          if (t === "close") f.close = true;
-          else if (t === "keep-alive") f.keepAlive = true;
-          else if (t === "upgrade") f.connectionUpgrade = true;
-          else if (t !== "" && !NEVER_HOP_BY_HOP.has(t)) {
-            connectionTokens ??= [];
-            connectionTokens.push(t);
-          }
-        }
-        break;
-      }
-      case "upgrade":
-        f.upgrade = value;
-        drop = true;
-        break;
-      case "keep-alive": {
-        const t = /timeout=(\d+)/i.exec(value);
-        if (t) f.keepAliveTimeout = Number(t[1]);
-        drop = true;
-        break;
-      }
-      case "host":
-        if (f.host !== undefined) throw new HeadError(status, `${who} has more than one Host field`);
-        f.host = value;
-        break;
-      case "te":
-        f.teTrailers ||= value
-          .toLowerCase()
-          .split(",")
-          .some((t) => t.trim() === "trailers");
-        drop = true;
-        break;
-      case "x-forwarded-for":
-        f.forwardedFor = f.forwardedFor === undefined ? value : `${f.forwardedFor}, ${value}`;
-        drop = true;
-        break;
-      default:
-        drop = HOP_BY_HOP.has(name) || OURS.has(name);
+    if (field !== Field.Other) {
+      let vs = colon + 1;
+      let ve = eol;
+      while (vs < ve && isBlank(text.charCodeAt(vs))) vs++;
+      while (ve > vs && isBlank(text.charCodeAt(ve - 1))) ve--;
+      drop = readField(f, field, text.slice(vs, ve), status, who);
     }
     if (drop) {
-      if (name !== "connection") f.changed = true;
+      if (field !== Field.Connection) f.changed = true;
       kept = (kept ?? "") + text.slice(keptFrom, pos);
       keptFrom = eol + 2;
     }
@@ -212,6 +204,7 @@ function readFields(text: string, from: number, status: number, who: string, lin
   const bothLengths = f.contentLength !== undefined && f.transferEncoding;
   if (bothLengths && status === 400)
     throw new HeadError(400, `${who} has both Content-Length and Transfer-Encoding`);
+  const connectionTokens = f.connectionTokens;
   if (bothLengths || connectionTokens) {
     // Rare: a response with both (Transfer-Encoding wins, RFC 9112 section 6.3) loses its length;
     // fields the Connection header names are hop-by-hop too.
@@ -228,25 +221,30 @@ function readFields(text: string, from: number, status: number, who: string, lin
   return f;
 }
 
-/** True when every CR and LF in `text` is part of a CRLF pair. */
-function pairedLineEnds(text: string): boolean {
-  let cr = text.indexOf("\r");
-  let lf = text.indexOf("\n");
-  while (cr >= 0 || lf >= 0) {
-    if (lf !== cr + 1) return false;
-    cr = text.indexOf("\r", lf + 1);
-    lf = text.indexOf("\n", lf + 1);
-  }
-  return true;
-}
-
 /** Splits off the start line; throws when the head holds bytes no head may. */
 function startLine(text: string, status: number, who: string): [string, number] {
-  if (CONTROLS.test(text) || !pairedLineEnds(text)) {
+  if (hasBadControls(text))
     throw new HeadError(status, `${who} head has a control character or a bare CR/LF`);
-  }
   const eol = text.indexOf("\r\n");
   return eol < 0 ? [text, text.length] : [text.slice(0, eol), eol + 2];
+}
+
+/**
+ * `method SP request-target SP HTTP/1.x` (RFC 9112 section 3): where the method and the target
+ * end, and the minor version; undefined when the line is not that.
+ */
+function requestLine(line: string): [methodEnd: number, targetEnd: number, minor: number] | undefined {
+  let i = 0;
+  while (i < line.length && isToken(line.charCodeAt(i))) i++;
+  if (i === 0 || line.charCodeAt(i) !== 0x20) return undefined;
+  const methodEnd = i++;
+  while (i < line.length && isTargetChar(line.charCodeAt(i))) i++;
+  if (i === methodEnd + 1 || line.charCodeAt(i) !== 0x20) return undefined;
+  const targetEnd = i++;
+  const minor = line.charCodeAt(i + 7) - 0x30;
+  if (line.length !== i + 8 || !line.startsWith("HTTP/1.", i) || (minor !== 0 && minor !== 1))
+    return undefined;
+  return [methodEnd, targetEnd, minor];
 }
 
 export interface RequestHead {
@@ -267,16 +265,14 @@ export interface RequestHead {
 /** Parses a request head (`text`: the bytes before CRLF CRLF, as latin1). Throws HeadError. */
 export function parseRequestHead(text: string): RequestHead {
   const [first, from] = startLine(text, 400, "request");
-  const m = REQUEST_LINE.exec(first);
-  if (!m) {
-    if (/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [\x21-\x7e\x80-\xff]+ HTTP\/\d+\.\d+$/.test(first)) {
-      throw new HeadError(505, "HTTP version not supported");
-    }
+  const parts = requestLine(first);
+  if (!parts) {
+    if (ANY_VERSION_REQUEST_LINE.test(first)) throw new HeadError(505, "HTTP version not supported");
     throw new HeadError(400, "malformed request line");
   }
-  const method = m[1]!;
-  const target = m[2]!;
-  const minor = Number(m[3]);
+  const [methodEnd, targetEnd, minor] = parts;
+  const method = first.slice(0, methodEnd);
+  const target = first.slice(methodEnd + 1, targetEnd);
   const f = readFields(text, from, 400, "request");
   if (minor === 1 && f.host === undefined) throw new HeadError(400, "HTTP/1.1 request without a Host field");
   if (minor === 0 && f.transferEncoding) throw new HeadError(400, "HTTP/1.0 request with Transfer-Encoding");
@@ -349,11 +345,21 @@ export interface ResponseHead {
  */
 export function parseResponseHead(text: string, method: string): ResponseHead {
   const [first, from] = startLine(text, 502, "response");
-  const m = STATUS_LINE.exec(first);
-  if (!m) throw new HeadError(502, "backend sent a malformed status line");
-  const minor = Number(m[1]);
-  const status = Number(m[2]);
-  const reason = m[3] ?? "";
+  // HTTP/1.x SP 3DIGIT [SP reason-phrase] (RFC 9112 section 4; the reason's characters were
+  // checked with the head's, and an empty reason may lose its space, as some servers send it).
+  const minor = first.charCodeAt(7) - 0x30;
+  const c0 = first.charCodeAt(9);
+  const statusLine =
+    first.startsWith("HTTP/1.") &&
+    (minor === 0 || minor === 1) &&
+    first.charCodeAt(8) === 0x20 &&
+    c0 >= 0x31 &&
+    c0 <= 0x35 &&
+    isDigit(first.charCodeAt(10)) &&
+    isDigit(first.charCodeAt(11)) &&
+    (first.length === 12 || first.charCodeAt(12) === 0x20);
+  if (!statusLine) throw new HeadError(502, "backend sent a malformed status line");
+  const status = (c0 - 0x30) * 100 + (first.charCodeAt(10) - 0x30) * 10 + (first.charCodeAt(11) - 0x30);
   const f = readFields(text, from, 502, "response");
   let framing: Framing;
   if (status < 200 || status === 204 || status === 304 || method === "HEAD") framing = NONE;
@@ -377,7 +383,7 @@ export function parseResponseHead(text: string, method: string): ResponseHead {
         : closeClient
           ? "connection: close\r\n"
           : "";
-      return `HTTP/1.1 ${status} ${reason}\r\n${f.kept}${connection}\r\n`;
+      return `HTTP/1.1 ${status} ${first.slice(13)}\r\n${f.kept}${connection}\r\n`;
     },
     fields: () => fieldObject(f.kept),
   };
@@ -388,8 +394,6 @@ export function parseResponseHead(text: string, method: string): ResponseHead {
  * a head's are: a chunked body's trailer section (trailer-fields.ts). Throws HeadError(status).
  */
 export function fieldLines(text: string, status: number, who: string): string {
-  if (CONTROLS.test(text) || !pairedLineEnds(text)) {
-    throw new HeadError(status, `${who} has a control character or a bare CR/LF`);
-  }
+  if (hasBadControls(text)) throw new HeadError(status, `${who} has a control character or a bare CR/LF`);
   return readFields(text, 0, status, who, 0).kept;
 }
