@@ -9,6 +9,8 @@
 #   PIN=1                     load generator on CPU 1, proxies and backends on CPU 0 (default: unpinned)
 #   HAPROXY_THREADS=1         HAProxy's nbthread (default 1: one worker, like nginx and Node)
 #   NODE_PROF="--cpu-prof --cpu-prof-dir=DIR"  profile the proxy during the run
+#   FLOORS=1                  also measure Node's floors (bench/floors/): a bare byte relay (h1) and a
+#                             bare TLS-terminating proxy (tls), against the same reference rounds
 # Needs: wrk, h2load (nghttp2-client), haproxy, nginx-light, openssl; the app built (pnpm build).
 set -uo pipefail
 DUR=${1:-5}
@@ -30,7 +32,7 @@ done
 # Every port this run listens on must be free: a backend that cannot bind would leave the proxies
 # forwarding to whatever holds the port (on a node running the platform, 18080 may be mc-proxy's
 # plain-HTTP port), and the figures would measure that.
-PORTS="18080 18443 19441 19442 19450 19451 19452"
+PORTS="18080 18443 19441 19442 19450 19451 19452 19453 19454"
 for port in $PORTS; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "port $port on 127.0.0.1 is in use: the benchmark needs $PORTS free (stop what listens there, e.g. make down)" >&2
@@ -133,10 +135,20 @@ CONF
 # shellcheck disable=SC2086
 $SERVE "$NODE" --max-semi-space-size=8 ${NODE_PROF:-} "$APP/dist/main.js" --config "$W/mcp/mcproxy.toml" & PIDS+=($!); MCP=$!
 
+if [ "${FLOORS:-0}" = 1 ]; then
+  $SERVE "$NODE" --max-semi-space-size=8 "$HERE/floors/relay.mjs" "$W/localhost.pem" "$W/localhost.key" 19453 18080 &
+  PIDS+=($!); RELAY=$!
+  $SERVE "$NODE" --max-semi-space-size=8 "$HERE/floors/tls-proxy.mjs" "$W/localhost.pem" "$W/localhost.key" 19454 18080 &
+  PIDS+=($!); TLS_PROXY=$!
+fi
+floors_ready() {
+  [ "${FLOORS:-0}" != 1 ] && return 0
+  curl -sfk -m 2 https://localhost:19453/ >/dev/null 2>&1 && curl -sfk -m 2 https://localhost:19454/ >/dev/null 2>&1
+}
 ready=no
 for _ in $(seq 100); do
   if curl -sfk -m 2 https://localhost:19452/ >/dev/null 2>&1 && curl -sfk -m 2 https://localhost:19441/ >/dev/null 2>&1 &&
-    curl -sfk -m 2 https://localhost:19442/ >/dev/null 2>&1; then ready=yes; break; fi
+    curl -sfk -m 2 https://localhost:19442/ >/dev/null 2>&1 && floors_ready; then ready=yes; break; fi
   sleep 0.1
 done
 if [ "$ready" != yes ]; then
@@ -193,19 +205,41 @@ echo "each figure: median of $REPEAT runs of ${DUR}s; PIN=${PIN:-0}; HAProxy nbt
 echo "CPU µs/req: the proxy process's CPU time per request (HAProxy; nginx's worker; Node with its threads)"
 printf '%-36s %10s %9s %7s %10s %9s %7s %6s  %s\n' "scenario" "mcp req/s" "mcp p99" "µs/req" "ref req/s" "ref p99" "µs/req" \
   "ratio" "ratios per round"
+# One round's line: req/s, p99 and CPU µs per request of the proxy measured, then of the reference,
+# then the ratio of their req/s.
+round() {
+  awk -v a="$1" -v al="$2" -v mt="$3" -v b="$4" -v bl="$5" -v rt="$6" -v d="$DUR" -v us="$TICK_US" \
+    'BEGIN { printf "%s %s %.0f %s %s %.0f %.3f\n", a, al, (a > 0 ? mt * us / (a * d) : 0), b, bl, (b > 0 ? rt * us / (b * d) : 0), (b > 0 ? a / b : 0) }'
+}
+# A table row from a file of rounds: the medians, and every round's ratio.
+row() {
+  col() { awk -v c="$1" '{print $c}' "$2" | median; }
+  printf '%-36s %10.0f %7.1fms %7.0f %10.0f %7.1fms %7.0f %6.2f  %s\n' "$1" "$(col 1 "$2")" "$(col 2 "$2")" "$(col 3 "$2")" \
+    "$(col 4 "$2")" "$(col 5 "$2")" "$(col 6 "$2")" "$(col 7 "$2")" "$(awk '{printf "%s ", $7}' "$2")"
+}
 NGINX_WORKER=$(pgrep -P "$NGINX_REF" | head -1)
 for s in $SCENARIOS; do
   mine=19452 ref=19442 refpid=$NGINX_WORKER
   [ "$s" = l4 ] && mine=19451 ref=19441 refpid=$HAPROXY
+  # Node's floor for this scenario, when asked for: run in each round after the reference.
+  floor="" floorpid=""
+  if [ "${FLOORS:-0}" = 1 ]; then
+    case $s in
+      h1) floor=19453 floorpid=$RELAY ;;
+      tls) floor=19454 floorpid=$TLS_PROXY ;;
+    esac
+  fi
   : >"$W/$s.rounds"
+  : >"$W/$s.floor"
   for _ in $(seq "$REPEAT"); do
     t0=$(ticks "$MCP"); read -r a alat < <(load "$s" "$mine"); t1=$(ticks "$MCP")
     u0=$(ticks "$refpid"); read -r b blat < <(load "$s" "$ref"); u1=$(ticks "$refpid")
-    awk -v a="$a" -v al="$alat" -v b="$b" -v bl="$blat" -v mt=$((t1 - t0)) -v rt=$((u1 - u0)) -v d="$DUR" -v us="$TICK_US" \
-      'BEGIN { printf "%s %s %.0f %s %s %.0f %.3f\n", a, al, (a > 0 ? mt * us / (a * d) : 0), b, bl, (b > 0 ? rt * us / (b * d) : 0), (b > 0 ? a / b : 0) }' \
-      >>"$W/$s.rounds"
+    round "$a" "$alat" $((t1 - t0)) "$b" "$blat" $((u1 - u0)) >>"$W/$s.rounds"
+    if [ -n "$floor" ]; then
+      f0=$(ticks "$floorpid"); read -r c clat < <(load "$s" "$floor"); f1=$(ticks "$floorpid")
+      round "$c" "$clat" $((f1 - f0)) "$b" "$blat" $((u1 - u0)) >>"$W/$s.floor"
+    fi
   done
-  col() { awk -v c="$1" '{print $c}' "$W/$s.rounds" | median; }
-  printf '%-36s %10.0f %7.1fms %7.0f %10.0f %7.1fms %7.0f %6.2f  %s\n' "$(label "$s")" "$(col 1)" "$(col 2)" "$(col 3)" \
-    "$(col 4)" "$(col 5)" "$(col 6)" "$(col 7)" "$(awk '{printf "%s ", $7}' "$W/$s.rounds")"
+  row "$(label "$s")" "$W/$s.rounds"
+  [ -s "$W/$s.floor" ] && row "  Node floor: $([ "$s" = h1 ] && echo "bare relay" || echo "bare TLS proxy")" "$W/$s.floor"
 done
