@@ -141,9 +141,16 @@ describe("L7 termination", () => {
     expect(v.body).toMatch(/^HTTP\/2 200/);
     // Requests by route and code, and each closed connection's bytes on the wire (TLS included:
     // more than the bodies).
-    expect(
-      await proxy.metric("mcproxy_http_requests_total", { route: "web.test", code: "200" }),
-    ).toBeGreaterThanOrEqual(3);
+    const answered = await proxy.metric("mcproxy_http_requests_total", { route: "web.test", code: "200" });
+    expect(answered).toBeGreaterThanOrEqual(3);
+    // Each answer's latency, in the route's histogram: as many observations as answers, all of
+    // them under +Inf, none over a second on loopback, and a sum that is more than nothing.
+    const duration = "mcproxy_http_request_duration_seconds";
+    const route = { route: "web.test" };
+    expect(await proxy.metric(`${duration}_count`, route)).toBe(answered);
+    expect(await proxy.metric(`${duration}_bucket`, { ...route, le: "+Inf" })).toBe(answered);
+    expect(await proxy.metric(`${duration}_bucket`, { ...route, le: "1" })).toBe(answered);
+    expect(await proxy.metric(`${duration}_sum`, route)).toBeGreaterThan(0);
     const out = await eventually(async () => {
       const bytes = await proxy.metric("mcproxy_bytes_total", { route: "web.test", direction: "out" });
       return bytes > 3 * 300 ? bytes : undefined;

@@ -1,5 +1,8 @@
 // The data plane's Prometheus metrics, on the same registry as the admin API's /metrics.
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "prom-client";
+import { RouteMeters, registerRequestMetrics } from "./request-metrics.js";
+
+export { RouteMeters };
 
 /**
  * The value for `key`, made once: label children are kept per route, code or mode, because
@@ -12,25 +15,6 @@ function kept<K, V>(map: Map<K, V>, key: K, make: () => V): V {
     map.set(key, value);
   }
   return value;
-}
-
-/** One route's request counters, looked up once per route instead of by labels per request. */
-export class RouteMeters {
-  readonly #codes = new Map<number, Counter.Internal>();
-  readonly latency: Histogram.Internal<"route">;
-
-  constructor(
-    private readonly metrics: ProxyMetrics,
-    readonly route: string,
-  ) {
-    this.latency = metrics.requestDuration.labels(route);
-  }
-
-  /** Counts a response with `code`, `startedAt` being performance.now() when the request came in. */
-  answered(code: number, startedAt: number): void {
-    kept(this.#codes, code, () => this.metrics.requests.labels(this.route, String(code))).inc();
-    this.latency.observe((performance.now() - startedAt) / 1000);
-  }
 }
 
 export type HandshakeFailure =
@@ -48,8 +32,6 @@ export type BackendFailure = "refused" | "timeout" | "reset" | "unreachable";
 export class ProxyMetrics {
   readonly connections: Counter<"port" | "route" | "mode">;
   readonly activeConnections: Gauge<"mode">;
-  readonly requests: Counter<"route" | "code">;
-  readonly requestDuration: Histogram<"route">;
   readonly bytes: Counter<"route" | "direction">;
   readonly handshakeFailures: Counter<"port" | "reason">;
   readonly backendErrors: Counter<"route" | "reason">;
@@ -70,19 +52,7 @@ export class ProxyMetrics {
       labelNames: ["mode"] as const,
       registers,
     });
-    this.requests = new Counter({
-      name: "mcproxy_http_requests_total",
-      help: "HTTP requests through L7 routes, by route hostname and status code",
-      labelNames: ["route", "code"] as const,
-      registers,
-    });
-    this.requestDuration = new Histogram({
-      name: "mcproxy_http_request_duration_seconds",
-      help: "L7 request latency, from the request to the backend's response headers",
-      labelNames: ["route"] as const,
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    });
+    registerRequestMetrics(registry, () => this.#meters.values());
     this.bytes = new Counter({
       name: "mcproxy_bytes_total",
       help: "Bytes on the wire with clients (TLS included), by route hostname and direction (in: from clients, out: to clients)",
@@ -144,7 +114,7 @@ export class ProxyMetrics {
 
   /** The request counters of the route `hostname` (kept: a handful of objects per route). */
   forRoute(hostname: string): RouteMeters {
-    return kept(this.#meters, hostname, () => new RouteMeters(this, hostname));
+    return kept(this.#meters, hostname, () => new RouteMeters(hostname));
   }
 }
 
