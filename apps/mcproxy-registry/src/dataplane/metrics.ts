@@ -4,10 +4,7 @@ import { RouteMeters, registerRequestMetrics } from "./request-metrics.js";
 
 export { RouteMeters };
 
-/**
- * The value for `key`, made once: label children are kept per route, code or mode, because
- * prom-client's labels() hashes and allocates on every call (per request or connection here).
- */
+/** The value for `key`, made once. */
 function kept<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   let value = map.get(key);
   if (value === undefined) {
@@ -29,10 +26,29 @@ export type HandshakeFailure =
   | "client_over_capacity";
 export type BackendFailure = "refused" | "timeout" | "reset" | "unreachable";
 
+/** A number a connection adds to or takes from (plain: prom-client reads it at scrape time). */
+export class Tally {
+  value = 0;
+
+  inc(by = 1): void {
+    this.value += by;
+  }
+
+  dec(): void {
+    this.value--;
+  }
+}
+
+type Mode = "sniffing" | "l4" | "l7";
+
+/**
+ * The data plane's metrics. What changes per connection or request is kept in plain numbers and
+ * read by prom-client when /metrics is scraped (through `collect` hooks): updating a prom-client
+ * metric hashes its labels into a string and looks that up on every call, a measurable share of
+ * the proxy's CPU when done per request (see request-metrics.ts). Failures and rarer events go to
+ * prom-client directly.
+ */
 export class ProxyMetrics {
-  readonly connections: Counter<"port" | "route" | "mode">;
-  readonly activeConnections: Gauge<"mode">;
-  readonly bytes: Counter<"route" | "direction">;
   readonly handshakeFailures: Counter<"port" | "reason">;
   readonly backendErrors: Counter<"route" | "reason">;
   readonly routes: Gauge;
@@ -40,24 +56,41 @@ export class ProxyMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.connections = new Counter({
+    const connections = this.#connections;
+    new Counter({
       name: "mcproxy_connections_total",
       help: "Client connections routed, by listener port, route hostname and mode",
       labelNames: ["port", "route", "mode"] as const,
       registers,
+      collect() {
+        this.reset();
+        for (const { labels, tally } of connections.values()) this.inc(labels, tally.value);
+      },
     });
-    this.activeConnections = new Gauge({
+    const active = this.#active;
+    new Gauge({
       name: "mcproxy_active_connections",
       help: "Client connections open now, by mode (sniffing: ClientHello not read yet)",
       labelNames: ["mode"] as const,
       registers,
+      collect() {
+        for (const [mode, tally] of active) this.set({ mode }, tally.value);
+      },
     });
     registerRequestMetrics(registry, () => this.#meters.values());
-    this.bytes = new Counter({
+    const bytes = this.#bytes;
+    new Counter({
       name: "mcproxy_bytes_total",
       help: "Bytes on the wire with clients (TLS included), by route hostname and direction (in: from clients, out: to clients)",
       labelNames: ["route", "direction"] as const,
       registers,
+      collect() {
+        this.reset();
+        for (const [route, [inward, outward]] of bytes) {
+          this.inc({ route, direction: "in" }, inward.value);
+          this.inc({ route, direction: "out" }, outward.value);
+        }
+      },
     });
     this.handshakeFailures = new Counter({
       name: "mcproxy_handshake_failures_total",
@@ -81,27 +114,18 @@ export class ProxyMetrics {
   }
 
   readonly #meters = new Map<string, RouteMeters>();
-  readonly #active = new Map<string, Gauge.Internal<"mode">>();
-  readonly #connections = new Map<string, Counter.Internal>();
+  readonly #connections = new Map<string, { labels: Record<string, string>; tally: Tally }>();
+  readonly #active = new Map<Mode, Tally>();
+  readonly #bytes = new Map<string, [Tally, Tally]>();
 
-  /** The open-connections gauge for `mode`. */
-  active(mode: "sniffing" | "l4" | "l7"): Gauge.Internal<"mode"> {
-    return kept(this.#active, mode, () => this.activeConnections.labels(mode));
+  /** The open-connections count for `mode`. */
+  active(mode: Mode): Tally {
+    return kept(this.#active, mode, () => new Tally());
   }
-
-  readonly #bytes = new Map<string, [Counter.Internal, Counter.Internal]>();
 
   /** Counts a closed connection's bytes on the wire (in: from the client, out: to it). */
   countBytes(route: string, received: number, sent: number): void {
-    const [inward, outward] = kept(
-      this.#bytes,
-      route,
-      () =>
-        [this.bytes.labels(route, "in"), this.bytes.labels(route, "out")] as [
-          Counter.Internal,
-          Counter.Internal,
-        ],
-    );
+    const [inward, outward] = kept(this.#bytes, route, () => [new Tally(), new Tally()]);
     inward.inc(received);
     outward.inc(sent);
   }
@@ -109,7 +133,10 @@ export class ProxyMetrics {
   /** Counts a routed connection. */
   connected(port: number, route: string, mode: string): void {
     const key = `${port} ${route} ${mode}`;
-    kept(this.#connections, key, () => this.connections.labels(String(port), route, mode)).inc();
+    kept(this.#connections, key, () => ({
+      labels: { port: String(port), route, mode },
+      tally: new Tally(),
+    })).tally.inc();
   }
 
   /** The request counters of the route `hostname` (kept: a handful of objects per route). */
