@@ -19,6 +19,11 @@ REPEAT=${REPEAT:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 APP=$(dirname "$HERE")
 NODE=${NODE:-$(command -v node)}
+# mc-proxy needs Node 24 (an older node first on PATH would measure, or crash, something else).
+if ! "$NODE" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 24 ? 0 : 1)' 2>/dev/null; then
+  echo "$NODE is Node $("$NODE" --version 2>/dev/null): the benchmark needs Node 24 (set NODE=... or fix PATH)" >&2
+  exit 1
+fi
 W=$(mktemp -d /tmp/mcproxy-bench.XXXXXX)
 SERVE="" LOAD=""
 if [ "${PIN:-0}" = 1 ]; then SERVE="taskset -c 0" LOAD="taskset -c 1"; fi

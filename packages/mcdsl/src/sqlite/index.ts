@@ -4,4 +4,4 @@ export type { Database, Statement } from "better-sqlite3";
 export { backupDatabase } from "./backup.js";
 export { DatabaseError, type DatabaseErrorCode } from "./errors.js";
 export { type Migration, schemaVersion } from "./migrations.js";
-export { type OpenDatabaseOptions, openDatabase } from "./open.js";
+export { type OpenDatabaseOptions, openDatabase, unsupportedNode } from "./open.js";

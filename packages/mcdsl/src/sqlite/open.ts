@@ -16,6 +16,17 @@ export interface OpenDatabaseOptions {
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
 
 /**
+ * Why this Node cannot open a database, or undefined when it can. better-sqlite3 13's native
+ * module, built for Node 24, kills an older Node with a segmentation fault and no message (a
+ * Node 20 first on PATH did exactly that to mc-proxy), so the version is checked first.
+ */
+export function unsupportedNode(version: string = process.versions.node): string | undefined {
+  const major = Number(version.split(".")[0]);
+  if (major >= 24) return undefined;
+  return `SQLite needs Node 24 or later, and this is Node ${version} (${process.execPath}): put Node 24 first on PATH`;
+}
+
+/**
  * Opens (creating it and its directory if needed) the SQLite file at `path`, configured for a
  * registry, and brings its schema up to date:
  * - `journal_mode=WAL`: readers do not block the writer;
@@ -36,6 +47,10 @@ export function openDatabase(path: string, options: OpenDatabaseOptions): Databa
       `busyTimeoutMs must be a whole number ≥ 0, got ${busyTimeoutMs}`,
     );
   }
+
+  const unsupported = unsupportedNode();
+  if (unsupported)
+    throw new DatabaseError("OPEN_FAILED", path, `cannot open database ${path}: ${unsupported}`);
 
   let db: Database;
   try {

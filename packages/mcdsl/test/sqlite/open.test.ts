@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DatabaseError, type Migration, openDatabase } from "../../src/sqlite/index.js";
+import { DatabaseError, type Migration, openDatabase, unsupportedNode } from "../../src/sqlite/index.js";
 import { useTempDir } from "./temp-dir.js";
 
 const migrations: Migration[] = [
@@ -107,5 +107,17 @@ describe("openDatabase", () => {
     expect(() => openDatabase(join(tempDir(), "a.db"), { migrations, busyTimeoutMs: -1 })).toThrow(
       /busyTimeoutMs must be a whole number/,
     );
+  });
+});
+
+describe("unsupportedNode", () => {
+  it("accepts Node 24 and later, and refuses older ones with a message naming the version", () => {
+    expect(unsupportedNode("24.0.0")).toBeUndefined();
+    expect(unsupportedNode("25.1.2")).toBeUndefined();
+    expect(unsupportedNode(process.versions.node)).toBeUndefined();
+    expect(unsupportedNode("20.20.2")).toMatch(
+      /needs Node 24 or later, and this is Node 20\.20\.2 \(.+\): put Node 24 first on PATH/,
+    );
+    expect(unsupportedNode("garbage")).toMatch(/this is Node garbage/);
   });
 });
