@@ -4,9 +4,10 @@
 import type { Backend } from "../routes/types.js";
 import { parseBackendAddress } from "../routes/validate.js";
 import { UpstreamPool } from "./http1/upstream-pool.js";
+import { OpenSet, type OpenSetMember } from "./open-set.js";
 
 /** Something open on a backend that a drain or a route removal may have to cut. */
-export interface Closable {
+export interface Closable extends OpenSetMember {
   destroy(): void;
 }
 
@@ -15,7 +16,7 @@ export class BackendState {
   readonly host: string;
   readonly port: number;
   readonly weight: number;
-  readonly #open = new Set<Closable>();
+  readonly #open = new OpenSet<Closable>();
   #upstreams: UpstreamPool | undefined;
   /** Until when (Date.now()) new connections avoid it: it refused one, or did not accept it in time. */
   #downUntil = 0;
@@ -53,8 +54,7 @@ export class BackendState {
   }
 
   untrack(item: Closable): void {
-    this.#open.delete(item);
-    if (this.#open.size === 0) this.#onIdle?.();
+    if (this.#open.delete(item) && this.#open.size === 0) this.#onIdle?.();
   }
 
   /** Calls `onIdle` once nothing is open (at once if nothing is). */
@@ -66,7 +66,7 @@ export class BackendState {
   /** Cuts everything still open and drops the pool. */
   close(): void {
     this.#onIdle = undefined;
-    for (const item of [...this.#open]) item.destroy();
+    for (const item of this.#open.toArray()) item.destroy();
     this.#open.clear();
     this.#upstreams?.close();
   }

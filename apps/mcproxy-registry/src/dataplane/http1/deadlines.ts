@@ -3,7 +3,9 @@
 // assignment, where a Node timer per request (or socket.setTimeout, refreshed on every read and
 // write) costs a timer-list update each time. The price is a resolution of SWEEP_MS.
 
-export interface HasDeadline {
+import { OpenSet, type OpenSetMember } from "../open-set.js";
+
+export interface HasDeadline extends OpenSetMember {
   /** performance.now() after which `expire` is called; Infinity for none. */
   deadline: number;
   expire(): void;
@@ -12,12 +14,12 @@ export interface HasDeadline {
 const SWEEP_MS = 250;
 
 export class Deadlines<T extends HasDeadline = HasDeadline> {
-  readonly #items = new Set<T>();
+  readonly #items = new OpenSet<T>();
   #timer: NodeJS.Timeout | undefined;
 
   /** What is watched now (for a shutdown that has to reach every connection). */
   items(): T[] {
-    return [...this.#items];
+    return this.#items.toArray();
   }
 
   add(item: T): void {
@@ -35,12 +37,12 @@ export class Deadlines<T extends HasDeadline = HasDeadline> {
 
   #sweep(): void {
     const now = performance.now();
-    for (const item of this.#items) {
+    this.#items.forEach((item) => {
       if (item.deadline <= now) {
         item.deadline = Number.POSITIVE_INFINITY;
         item.expire();
       }
-    }
+    });
   }
 
   close(): void {
