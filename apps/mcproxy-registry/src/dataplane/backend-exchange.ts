@@ -83,9 +83,15 @@ export abstract class BackendExchange implements UpstreamUser, Closable {
     }
   }
 
+  /** The request asks for an upgrade: its connection may become a tunnel (HTTP/1.1 clients). */
+  protected get tunnelAsked(): boolean {
+    return false;
+  }
+
   /** Takes a pooled connection (or a new one when `fresh`) and sends the request head. */
   protected connect(fresh: boolean): void {
-    const upstream = this.backend.upstreams.acquire(this, this.ctx.options.connectTimeoutMs, fresh);
+    const { connectTimeoutMs } = this.ctx.options;
+    const upstream = this.backend.upstreams.acquire(this, connectTimeoutMs, fresh, this.tunnelAsked);
     this.upstream = upstream;
     upstream.socket.write(this.requestHead(), "latin1");
   }

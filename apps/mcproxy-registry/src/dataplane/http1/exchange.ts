@@ -61,8 +61,12 @@ export class Http1Exchange extends BackendExchange {
   start(rest: Buffer | undefined): Buffer | undefined {
     this.backend.track(this);
     this.#armDeadline();
-    this.connect(this.head.upgrade !== undefined);
+    this.connect(false);
     return rest && rest.length > 0 ? this.requestData(rest) : undefined;
+  }
+
+  protected override get tunnelAsked(): boolean {
+    return this.head.upgrade !== undefined;
   }
 
   protected requestHead(): string {
