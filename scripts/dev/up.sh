@@ -40,7 +40,7 @@ start mcns "curl -sf http://127.0.0.1:$mcns_port/readyz" \
 start cert-broker "curl -sf http://127.0.0.1:$certbroker_port/readyz" \
   "$node" apps/cert-broker/dist/main.js --config "$state/cert-broker/cert-broker.toml"
 start mcproxy-registry "curl -sf http://127.0.0.1:$mcproxy_port/readyz" \
-  "$node" --max-semi-space-size=8 apps/mcproxy-registry/dist/main.js --config "$state/mcproxy/mcproxy-registry.toml"
+  "$node" --max-semi-space-size=8 --single-threaded-gc apps/mcproxy-registry/dist/main.js --config "$state/mcproxy/mcproxy-registry.toml"
 start mcp-agent "curl -sf http://127.0.0.1:$agent_port/readyz" \
   "$node" apps/mcp-agent/dist/main.js --config "$state/agent/mcp-agent.toml"
 

@@ -137,13 +137,15 @@ bootstrap_file = "$W/mcp/routes.toml"
 [log]
 level = "warn"
 CONF
+# The flags mc-proxy ships with (its shebang, unit and image); Node's floors get the same.
+FLAGS="--max-semi-space-size=8 --single-threaded-gc"
 # shellcheck disable=SC2086
-$SERVE "$NODE" --max-semi-space-size=8 ${NODE_PROF:-} "$APP/dist/main.js" --config "$W/mcp/mcproxy.toml" & PIDS+=($!); MCP=$!
+$SERVE "$NODE" $FLAGS ${NODE_PROF:-} "$APP/dist/main.js" --config "$W/mcp/mcproxy.toml" & PIDS+=($!); MCP=$!
 
 if [ "${FLOORS:-0}" = 1 ]; then
-  $SERVE "$NODE" --max-semi-space-size=8 "$HERE/floors/relay.mjs" "$W/localhost.pem" "$W/localhost.key" 19453 18080 &
+  $SERVE "$NODE" $FLAGS "$HERE/floors/relay.mjs" "$W/localhost.pem" "$W/localhost.key" 19453 18080 &
   PIDS+=($!); RELAY=$!
-  $SERVE "$NODE" --max-semi-space-size=8 "$HERE/floors/tls-proxy.mjs" "$W/localhost.pem" "$W/localhost.key" 19454 18080 &
+  $SERVE "$NODE" $FLAGS "$HERE/floors/tls-proxy.mjs" "$W/localhost.pem" "$W/localhost.key" 19454 18080 &
   PIDS+=($!); TLS_PROXY=$!
 fi
 floors_ready() {

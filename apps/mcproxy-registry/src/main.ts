@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=8 --single-threaded-gc
 // mcproxy-registry (mc-proxy): the route store with its admin API, and the SNI data plane. This
 // file only wires the parts together.
 import { parseArgs } from "node:util";

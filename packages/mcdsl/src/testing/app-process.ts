@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 
 /** A platform app started as its real binary (`node dist/main.js …`) for a test. */
 export interface AppProcess {
@@ -27,9 +28,24 @@ process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-/** Starts `node <main> <args…>` with the test runner's Node. */
+/**
+ * The Node flags an app's `main` ships with: those of its `#!/usr/bin/env -S node …` line (the
+ * units and images pass the same), so that a test runs the process as operators do.
+ */
+export function shebangFlags(main: string): string[] {
+  let first: string;
+  try {
+    first = readFileSync(main, "utf8").slice(0, 200).split("\n", 1)[0] ?? "";
+  } catch {
+    return []; // a missing main fails in spawn, with Node's own message
+  }
+  const flags = /^#!\/usr\/bin\/env -S node((?: --?[\w-]+(?:=\S+)?)*)\s*$/.exec(first)?.[1];
+  return flags ? flags.trim().split(/\s+/) : [];
+}
+
+/** Starts `node <its shebang's flags> <main> <args…>` with the test runner's Node. */
 export function startApp(main: string, args: string[], options: StartAppOptions = {}): AppProcess {
-  const child = spawn(process.execPath, [main, ...args], {
+  const child = spawn(process.execPath, [...shebangFlags(main), main, ...args], {
     env: options.env ?? process.env,
     cwd: options.cwd,
     stdio: ["ignore", "pipe", "pipe"],

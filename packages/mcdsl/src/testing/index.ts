@@ -1,6 +1,6 @@
 // mcdsl/testing: real external processes for tests (no mocks), shared by every package's test suite.
 
-export { type AppProcess, type StartAppOptions, startApp } from "./app-process.js";
+export { type AppProcess, type StartAppOptions, shebangFlags, startApp } from "./app-process.js";
 export { ensureBusyboxImage } from "./busybox-image.js";
 export { type CurlResult, curl } from "./curl.js";
 export { freePort } from "./free-port.js";

@@ -254,6 +254,7 @@ export class Platform {
           command: node,
           args: [
             "--max-semi-space-size=8",
+            "--single-threaded-gc",
             "apps/mcproxy-registry/dist/main.js",
             ...config("mcproxy/mcproxy-registry.toml"),
           ],
