@@ -121,7 +121,9 @@ const proxy = spawn(
   process.execPath,
   [
     // The flags mc-proxy ships with (its shebang, unit and image), unless PROXY_NODE_FLAGS says.
-    ...(process.env.PROXY_NODE_FLAGS ?? "--max-semi-space-size=8 --single-threaded-gc").split(" ").filter(Boolean),
+    ...(process.env.PROXY_NODE_FLAGS ?? "--max-semi-space-size=8 --single-threaded-gc")
+      .split(" ")
+      .filter(Boolean),
     MAIN,
     "--config",
     join(dir, "mcproxy.toml"),
