@@ -35,7 +35,7 @@ describe("docs/systemd units", () => {
     // Node flags may come first (mcns and mc-proxy run with a smaller young generation).
     expect(text).toMatch(
       new RegExp(
-        `^ExecStart=/opt/mcp/\\.tools/node/bin/node (--[a-z-]+=\\S+ )*/opt/mcp/apps/${app}/dist/main\\.js --config /etc/${app}/${app}\\.toml$`,
+        `^ExecStart=/opt/mcp/\\.tools/node/bin/node (--[a-z-]+(=\\S+)? )*/opt/mcp/apps/${app}/dist/main\\.js --config /etc/${app}/${app}\\.toml$`,
         "m",
       ),
     );

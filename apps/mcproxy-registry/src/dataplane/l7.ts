@@ -15,6 +15,7 @@ import { putBackHello } from "./hello-put-back.js";
 import { Http1Connection } from "./http1/client-connection.js";
 import { Deadlines } from "./http1/deadlines.js";
 import { StreamExchange } from "./http2/stream-exchange.js";
+import { OpenSet, type OpenSetMember } from "./open-set.js";
 import { requestHostname } from "./request-host.js";
 import type { SessionTickets } from "./session-tickets.js";
 
@@ -43,7 +44,8 @@ export class L7Port {
   readonly #tls: TlsServer;
   readonly #h2: Http2Server;
   readonly #deadlines = new Deadlines<Http1Connection>();
-  readonly #sessions = new Set<Http2Session>();
+  /** Open HTTP/2 sessions, for a shutdown's GOAWAY (an OpenSet: one joins and leaves per connection). */
+  readonly #sessions = new OpenSet<Http2Session & OpenSetMember>();
   #stopping = false;
 
   constructor(
@@ -183,7 +185,7 @@ export class L7Port {
   shutdown(): void {
     this.#stopping = true;
     for (const connection of this.#deadlines.items()) connection.shutdown();
-    for (const session of this.#sessions) session.close();
+    for (const session of this.#sessions.toArray()) session.close();
   }
 
   close(): void {
