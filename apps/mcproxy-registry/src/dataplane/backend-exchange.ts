@@ -12,8 +12,10 @@ import { type HeadRead, ResponseReader } from "./http1/response-reader.js";
 import type { Upstream, UpstreamUser } from "./http1/upstream-pool.js";
 import type { LiveRoute } from "./live-route.js";
 import type { RouteMeters } from "./metrics.js";
+import { OPEN_SLOT } from "./open-set.js";
 
 export abstract class BackendExchange implements UpstreamUser, Closable {
+  [OPEN_SLOT]: number | undefined = undefined;
   protected readonly startedAt = performance.now();
   protected backend: BackendState;
   readonly #live: LiveRoute;

@@ -10,11 +10,16 @@
 // request instead of 31-35. Here the members sit in an array, a member removed is replaced by the
 // last one, and each member keeps its own position: no table, nothing left behind.
 
-const SLOT = Symbol("open-set slot");
+/**
+ * Where a member keeps its position. A class whose instances join an OpenSet on a hot path
+ * declares it (`[OPEN_SLOT]: number | undefined = undefined`), so that joining does not change
+ * the object's shape.
+ */
+export const OPEN_SLOT: unique symbol = Symbol("open-set slot");
 
 /** What an OpenSet holds: its position is kept on it (one OpenSet at a time). */
 export interface OpenSetMember {
-  [SLOT]?: number;
+  [OPEN_SLOT]?: number | undefined;
 }
 
 export class OpenSet<T extends OpenSetMember> {
@@ -25,28 +30,28 @@ export class OpenSet<T extends OpenSetMember> {
   }
 
   add(member: T): void {
-    const slot = member[SLOT];
+    const slot = member[OPEN_SLOT];
     if (slot !== undefined && this.#members[slot] === member) return;
     if (slot !== undefined) throw new Error("OpenSet: the member belongs to another set");
-    member[SLOT] = this.#members.length;
+    member[OPEN_SLOT] = this.#members.length;
     this.#members.push(member);
   }
 
   /** Removes `member`; false when it was not in the set. */
   delete(member: T): boolean {
-    const slot = member[SLOT];
+    const slot = member[OPEN_SLOT];
     if (slot === undefined || this.#members[slot] !== member) return false;
-    member[SLOT] = undefined;
+    member[OPEN_SLOT] = undefined;
     const last = this.#members.pop()!;
     if (last !== member) {
       this.#members[slot] = last;
-      last[SLOT] = slot;
+      last[OPEN_SLOT] = slot;
     }
     return true;
   }
 
   has(member: T): boolean {
-    const slot = member[SLOT];
+    const slot = member[OPEN_SLOT];
     return slot !== undefined && this.#members[slot] === member;
   }
 
@@ -69,7 +74,7 @@ export class OpenSet<T extends OpenSetMember> {
   }
 
   clear(): void {
-    for (const member of this.#members) member[SLOT] = undefined;
+    for (const member of this.#members) member[OPEN_SLOT] = undefined;
     this.#members.length = 0;
   }
 }

@@ -9,6 +9,7 @@
 import type { TLSSocket } from "node:tls";
 import type { ProxyContext } from "../context.js";
 import type { LiveRoute } from "../live-route.js";
+import { OPEN_SLOT } from "../open-set.js";
 import { requestHostname } from "../request-host.js";
 import type { Deadlines, HasDeadline } from "./deadlines.js";
 import { type ExchangeOwner, Http1Exchange } from "./exchange.js";
@@ -28,6 +29,7 @@ const REASONS: Record<number, string> = {
 };
 
 export class Http1Connection implements ExchangeOwner, HasDeadline {
+  [OPEN_SLOT]: number | undefined = undefined;
   /**
    * Idle (and reading a head): the connection closes at the deadline, so a client has
    * idle_timeout_ms to start and finish its next request head. Waiting for a response: the
@@ -90,7 +92,7 @@ export class Http1Connection implements ExchangeOwner, HasDeadline {
 
   /** Reads the next request from the buffered bytes, if a whole head is there. */
   #next(): void {
-    let buf = this.#buffered;
+    const buf = this.#buffered;
     if (!buf) return;
     // A client may send an empty line before a request (RFC 9112 section 2.2).
     let start = 0;
@@ -103,7 +105,7 @@ export class Http1Connection implements ExchangeOwner, HasDeadline {
     }
     if (end - start > MAX_REQUEST_HEAD) return void this.#refuse(431, "request head too large");
     const text = buf.toString("latin1", start, end);
-    buf = buf.subarray(end + 4);
+    const rest = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
     this.#buffered = undefined;
     let head: ReturnType<typeof parseRequestHead>;
     try {
@@ -117,8 +119,8 @@ export class Http1Connection implements ExchangeOwner, HasDeadline {
       return void this.#refuse(421, "misdirected request: no route for this name");
     const exchange = new Http1Exchange(this.ctx, this, live, head, this.#clientAddress);
     this.#exchange = exchange;
-    const rest = exchange.start(buf.length > 0 ? buf : undefined);
-    if (rest && this.#exchange === exchange) this.#hold(rest);
+    const left = exchange.start(rest);
+    if (left && this.#exchange === exchange) this.#hold(left);
   }
 
   /** The response in progress (if any) is the last: it says `connection: close`. */
