@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the same load against MCP's proxy, HAProxy (L4, req.ssl_sni) and nginx (L7 termination),
 # all in front of the same nginx backends, and prints requests/s, latency and the ratio: each
-# scenario REPEAT times, proxy and reference back to back in the same round, then the medians.
+# scenario REPEAT times, proxy and reference back to back in the same round (in turn first), then the medians.
 #   apps/mcproxy-registry/bench/run.sh [seconds per run, default 5]
 # Environment:
 #   SCENARIOS="l4 h1 h2 tls"  which loads to run (default all)
@@ -238,9 +238,16 @@ for s in $SCENARIOS; do
   fi
   : >"$W/$s.rounds"
   : >"$W/$s.floor"
-  for _ in $(seq "$REPEAT"); do
-    t0=$(ticks "$MCP"); read -r a alat < <(load "$s" "$mine"); t1=$(ticks "$MCP")
-    u0=$(ticks "$refpid"); read -r b blat < <(load "$s" "$ref"); u1=$(ticks "$refpid")
+  for r in $(seq "$REPEAT"); do
+    # mc-proxy first in odd rounds, the reference first in even ones: neither always runs on the
+    # machine the other has just warmed (or just left to a noisy neighbour).
+    if [ $((r % 2)) = 1 ]; then
+      t0=$(ticks "$MCP"); read -r a alat < <(load "$s" "$mine"); t1=$(ticks "$MCP")
+      u0=$(ticks "$refpid"); read -r b blat < <(load "$s" "$ref"); u1=$(ticks "$refpid")
+    else
+      u0=$(ticks "$refpid"); read -r b blat < <(load "$s" "$ref"); u1=$(ticks "$refpid")
+      t0=$(ticks "$MCP"); read -r a alat < <(load "$s" "$mine"); t1=$(ticks "$MCP")
+    fi
     round "$a" "$alat" $((t1 - t0)) "$b" "$blat" $((u1 - u0)) >>"$W/$s.rounds"
     if [ -n "$floor" ]; then
       f0=$(ticks "$floorpid"); read -r c clat < <(load "$s" "$floor"); f1=$(ticks "$floorpid")
