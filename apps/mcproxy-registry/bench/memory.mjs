@@ -133,13 +133,14 @@ const proxy = spawn(
   },
 );
 children.push(proxy);
+// Ready: its stored routes are served (their listeners open), not only its API up.
 await waitFor(
   () =>
-    fetch("http://127.0.0.1:19460/metrics").then(
+    fetch("http://127.0.0.1:19460/readyz").then(
       (r) => r.ok,
       () => false,
     ),
-  "mc-proxy to start",
+  "mc-proxy to be ready",
 );
 const atStart = rssMb(proxy.pid);
 const atStartSplit = split(proxy.pid);

@@ -3,7 +3,13 @@
 // the API layer converts them to protobuf.
 
 import { EventOutbox, type EventOutboxOptions, outboxMigration } from "@mcp/mcdsl/events";
-import { type Database, type Migration, openDatabase } from "@mcp/mcdsl/sqlite";
+import {
+  type Database,
+  type Migration,
+  openDatabase,
+  type StatementCache,
+  statementCache,
+} from "@mcp/mcdsl/sqlite";
 import type { KeyType } from "../issuer/crypto.js";
 
 /** What is stored; EXPIRING and EXPIRED are derived from the dates when read. */
@@ -121,9 +127,11 @@ const SELECT = `SELECT c.*, (SELECT group_concat(h.hostname, ' ') FROM
 
 export class CertificateStore {
   readonly #db: Database;
+  readonly #sql: StatementCache;
 
   constructor(path: string) {
     this.#db = openDatabase(path, { migrations });
+    this.#sql = statementCache(this.#db);
   }
 
   /** The event outbox in this database: events recorded inside transaction() commit with the change. */
@@ -139,32 +147,30 @@ export class CertificateStore {
   /** Stores a new certificate and marks `supersedes` as replaced by it, in one transaction. */
   insert(record: CertificateRecord, supersedes: string[]): void {
     this.#db.transaction(() => {
-      this.#db
-        .prepare(
-          `INSERT INTO certificates (serial, service, key_type, client_auth, issuer, not_before_ms, not_after_ms,
+      this.#sql(
+        `INSERT INTO certificates (serial, service, key_type, client_auth, issuer, not_before_ms, not_after_ms,
              issued_ms, status, renews, fingerprint, cert_pem, chain_pem, renew_at_ms)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'valid', ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          record.serial,
-          record.service,
-          record.keyType,
-          record.clientAuth ? 1 : 0,
-          record.issuer,
-          record.notBefore.getTime(),
-          record.notAfter.getTime(),
-          record.issuedAt.getTime(),
-          record.renews ?? null,
-          record.fingerprint,
-          record.certPem,
-          record.chainPem,
-          record.renewAt.getTime(),
-        );
-      const insertName = this.#db.prepare(
+      ).run(
+        record.serial,
+        record.service,
+        record.keyType,
+        record.clientAuth ? 1 : 0,
+        record.issuer,
+        record.notBefore.getTime(),
+        record.notAfter.getTime(),
+        record.issuedAt.getTime(),
+        record.renews ?? null,
+        record.fingerprint,
+        record.certPem,
+        record.chainPem,
+        record.renewAt.getTime(),
+      );
+      const insertName = this.#sql(
         "INSERT INTO certificate_hostnames (serial, hostname, position) VALUES (?, ?, ?)",
       );
       for (const [i, name] of record.hostnames.entries()) insertName.run(record.serial, name, i);
-      const supersede = this.#db.prepare(
+      const supersede = this.#sql(
         "UPDATE certificates SET status = 'superseded', replaced_by = ? WHERE serial = ? AND status = 'valid'",
       );
       for (const serial of supersedes) supersede.run(record.serial, serial);
@@ -172,7 +178,7 @@ export class CertificateStore {
   }
 
   get(serial: string): CertificateRecord | undefined {
-    const row = this.#db.prepare<[string], Row>(`${SELECT} WHERE c.serial = ?`).get(serial);
+    const row = this.#sql<[string], Row>(`${SELECT} WHERE c.serial = ?`).get(serial);
     return row && toRecord(row);
   }
 
@@ -180,6 +186,7 @@ export class CertificateStore {
   currentFor(hostnames: string[]): CertificateRecord[] {
     if (hostnames.length === 0) return [];
     const marks = hostnames.map(() => "?").join(", ");
+    // Prepared per call: its text varies with the number of names, so it is not cached.
     return this.#db
       .prepare<string[], Row>(
         `${SELECT} WHERE c.status = 'valid' AND c.serial IN
@@ -192,10 +199,7 @@ export class CertificateStore {
 
   /** Every current certificate, oldest first. */
   current(): CertificateRecord[] {
-    return this.#db
-      .prepare<[], Row>(`${SELECT} WHERE c.status = 'valid' ORDER BY c.issued_ms`)
-      .all()
-      .map(toRecord);
+    return this.#sql<[], Row>(`${SELECT} WHERE c.status = 'valid' ORDER BY c.issued_ms`).all().map(toRecord);
   }
 
   list(filter: ListFilter, now: Date): CertificateRecord[] {
@@ -238,26 +242,22 @@ export class CertificateStore {
     const sql = `${SELECT} ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY c.issued_ms DESC, c.serial DESC LIMIT ?`;
     args.push(filter.limit);
-    return this.#db
-      .prepare<(string | number)[], Row>(sql)
+    return this.#sql<(string | number)[], Row>(sql)
       .all(...args)
       .map(toRecord);
   }
 
   revoke(serial: string, reasonCode: number, at: Date): void {
-    this.#db
-      .prepare(
-        "UPDATE certificates SET status = 'revoked', revoked_ms = ?, revocation_reason = ? WHERE serial = ? AND status != 'revoked'",
-      )
-      .run(at.getTime(), reasonCode, serial);
+    this.#sql(
+      "UPDATE certificates SET status = 'revoked', revoked_ms = ?, revocation_reason = ? WHERE serial = ? AND status != 'revoked'",
+    ).run(at.getTime(), reasonCode, serial);
   }
 
   /** Revoked certificates not yet expired: what the CRL lists. */
   revokedUnexpired(now: Date): CertificateRecord[] {
-    return this.#db
-      .prepare<[number], Row>(
-        `${SELECT} WHERE c.status = 'revoked' AND c.not_after_ms > ? ORDER BY c.revoked_ms`,
-      )
+    return this.#sql<[number], Row>(
+      `${SELECT} WHERE c.status = 'revoked' AND c.not_after_ms > ? ORDER BY c.revoked_ms`,
+    )
       .all(now.getTime())
       .map(toRecord);
   }
@@ -265,32 +265,28 @@ export class CertificateStore {
   /** Current certificates whose renewal time (and retry time, after a failure) has come. */
   dueForRenewal(now: Date): CertificateRecord[] {
     const t = now.getTime();
-    return this.#db
-      .prepare<[number, number], Row>(
-        `${SELECT} WHERE c.status = 'valid' AND c.renew_at_ms <= ? AND (c.retry_at_ms IS NULL OR c.retry_at_ms <= ?)
+    return this.#sql<[number, number], Row>(
+      `${SELECT} WHERE c.status = 'valid' AND c.renew_at_ms <= ? AND (c.retry_at_ms IS NULL OR c.retry_at_ms <= ?)
          ORDER BY c.renew_at_ms`,
-      )
+    )
       .all(t, t)
       .map(toRecord);
   }
 
   recordRenewalFailure(serial: string, error: string, retryAt: Date): void {
-    this.#db
-      .prepare(
-        "UPDATE certificates SET renewal_failures = renewal_failures + 1, last_error = ?, retry_at_ms = ? WHERE serial = ?",
-      )
-      .run(error, retryAt.getTime(), serial);
+    this.#sql(
+      "UPDATE certificates SET renewal_failures = renewal_failures + 1, last_error = ?, retry_at_ms = ? WHERE serial = ?",
+    ).run(error, retryAt.getTime(), serial);
   }
 
   markExpiringNotified(serial: string): void {
-    this.#db.prepare("UPDATE certificates SET expiring_notified = 1 WHERE serial = ?").run(serial);
+    this.#sql("UPDATE certificates SET expiring_notified = 1 WHERE serial = ?").run(serial);
   }
 
   /** Every serial, for the start-up check of key files. */
   serials(): Set<string> {
     return new Set(
-      this.#db
-        .prepare<[], { serial: string }>("SELECT serial FROM certificates")
+      this.#sql<[], { serial: string }>("SELECT serial FROM certificates")
         .all()
         .map((r) => r.serial),
     );

@@ -3,7 +3,13 @@
 // and `onChange` (the DNS index) is called inside that transaction, so a change is served as soon
 // as it is committed and a failed index update rolls the change back.
 import { EventOutbox, type EventOutboxOptions, outboxMigration } from "@mcp/mcdsl/events";
-import { type Database, type Migration, openDatabase, type Statement } from "@mcp/mcdsl/sqlite";
+import {
+  type Database,
+  type Migration,
+  openDatabase,
+  type StatementCache,
+  statementCache,
+} from "@mcp/mcdsl/sqlite";
 import { monotonicFactory } from "ulidx";
 import type { ZoneConfig } from "../config.js";
 import { addToEntry, type NameEntry, type NameRecords, nameEntry, removeFromEntry } from "./name-records.js";
@@ -73,7 +79,7 @@ export class RecordStore {
   readonly #db: Database;
   readonly #zones = new Map<string, Zone>();
   /** Prepared once: preparing is most of the cost of a single-row change (a 100k-record import). */
-  readonly #statements = new Map<string, Statement>();
+  readonly #sql: StatementCache;
   /** Called inside each change's transaction; throwing rolls the change back. */
   onChange: (change: Change) => void = () => {};
   /**
@@ -85,6 +91,7 @@ export class RecordStore {
   /** `busyTimeoutMs`: how long a change waits for another process's write lock (mcdsl's default: 5 s). */
   constructor(path: string, zones: ZoneConfig[], options: { busyTimeoutMs?: number } = {}) {
     this.#db = openDatabase(path, { migrations, busyTimeoutMs: options.busyTimeoutMs });
+    this.#sql = statementCache(this.#db);
     const serialOf = this.#db.prepare<[string], { serial: number }>(
       "SELECT serial FROM zones WHERE name = ?",
     );
@@ -164,9 +171,8 @@ export class RecordStore {
   }
 
   recordCount(zone: string): number {
-    return this.#db
-      .prepare<[string], { n: number }>("SELECT count(*) AS n FROM records WHERE zone = ?")
-      .get(zone)!.n;
+    return this.#sql<[string], { n: number }>("SELECT count(*) AS n FROM records WHERE zone = ?").get(zone)!
+      .n;
   }
 
   get(id: string): DnsRecord | undefined {
@@ -202,8 +208,7 @@ export class RecordStore {
     const sql = `SELECT * FROM records ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY name, type, id LIMIT ?`;
     args.push(filter.limit ?? 1000);
-    return this.#db
-      .prepare<(string | number)[], RecordRow>(sql)
+    return this.#sql<(string | number)[], RecordRow>(sql)
       .all(...args)
       .map(toRecord);
   }
@@ -318,15 +323,6 @@ export class RecordStore {
 
   close(): void {
     this.#db.close();
-  }
-
-  #sql<P extends unknown[] = unknown[], R = unknown>(sql: string): Statement<P, R> {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement as Statement<P, R>;
   }
 
   #changed(change: Change): void {

@@ -1,6 +1,6 @@
 // What a deploy made in other apps, by their ids: certificates (cert-broker), DNS records (MCNS)
 // and proxy routes (mc-proxy). Stop and rollback read these to undo exactly what was made.
-import type { Database } from "@mcp/mcdsl/sqlite";
+import { type Database, type StatementCache, statementCache } from "@mcp/mcdsl/sqlite";
 
 export interface CertificateBinding {
   service: string;
@@ -39,29 +39,20 @@ type Row = Record<string, string | number>;
 
 export class BindingStore {
   readonly #db: Database;
+  readonly #sql: StatementCache;
 
   constructor(db: Database) {
     this.#db = db;
+    this.#sql = statementCache(this.#db);
   }
 
   /** One certificate per hostname per service: a new one replaces the old row. */
   putCertificate(c: CertificateBinding): void {
-    this.#db
-      .prepare(
-        `INSERT OR REPLACE INTO certificates
+    this.#sql(
+      `INSERT OR REPLACE INTO certificates
            (service, hostname, serial, not_after_ms, cert_file, key_file, ca_file, deploy_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        c.service,
-        c.hostname,
-        c.serial,
-        c.notAfter.getTime(),
-        c.certFile,
-        c.keyFile,
-        c.caFile,
-        c.deployId,
-      );
+    ).run(c.service, c.hostname, c.serial, c.notAfter.getTime(), c.certFile, c.keyFile, c.caFile, c.deployId);
   }
 
   certificates(service: string): CertificateBinding[] {
@@ -79,18 +70,16 @@ export class BindingStore {
 
   removeCertificate(service: string, hostname: string): boolean {
     return (
-      this.#db.prepare("DELETE FROM certificates WHERE service = ? AND hostname = ?").run(service, hostname)
+      this.#sql("DELETE FROM certificates WHERE service = ? AND hostname = ?").run(service, hostname)
         .changes > 0
     );
   }
 
   putRecord(r: RecordBinding): void {
-    this.#db
-      .prepare(
-        `INSERT OR REPLACE INTO dns_records (record_id, service, name, type, value, deploy_id)
+    this.#sql(
+      `INSERT OR REPLACE INTO dns_records (record_id, service, name, type, value, deploy_id)
          VALUES (?, ?, ?, ?, ?, ?)`,
-      )
-      .run(r.recordId, r.service, r.name, r.type, r.value, r.deployId);
+    ).run(r.recordId, r.service, r.name, r.type, r.value, r.deployId);
   }
 
   records(service: string): RecordBinding[] {
@@ -107,27 +96,25 @@ export class BindingStore {
   }
 
   removeRecord(recordId: string): boolean {
-    return this.#db.prepare("DELETE FROM dns_records WHERE record_id = ?").run(recordId).changes > 0;
+    return this.#sql("DELETE FROM dns_records WHERE record_id = ?").run(recordId).changes > 0;
   }
 
   putProxyRoute(r: ProxyRouteBinding): void {
-    this.#db
-      .prepare(
-        `INSERT OR REPLACE INTO proxy_routes
+    this.#sql(
+      `INSERT OR REPLACE INTO proxy_routes
            (route_id, service, component, route, hostname, listener_port, mode, backend, deploy_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        r.routeId,
-        r.service,
-        r.component,
-        r.route,
-        r.hostname,
-        r.listenerPort,
-        r.mode,
-        r.backend,
-        r.deployId,
-      );
+    ).run(
+      r.routeId,
+      r.service,
+      r.component,
+      r.route,
+      r.hostname,
+      r.listenerPort,
+      r.mode,
+      r.backend,
+      r.deployId,
+    );
   }
 
   proxyRoutes(service: string): ProxyRouteBinding[] {
@@ -148,10 +135,10 @@ export class BindingStore {
   }
 
   removeProxyRoute(routeId: string): boolean {
-    return this.#db.prepare("DELETE FROM proxy_routes WHERE route_id = ?").run(routeId).changes > 0;
+    return this.#sql("DELETE FROM proxy_routes WHERE route_id = ?").run(routeId).changes > 0;
   }
 
   #rows(sql: string, service: string): Row[] {
-    return this.#db.prepare<[string], Row>(sql).all(service);
+    return this.#sql<[string], Row>(sql).all(service);
   }
 }

@@ -1,6 +1,6 @@
 // Components and their routes: desired vs observed state, the container serving each component
 // now, and the host port each route's current container publishes.
-import type { Database } from "@mcp/mcdsl/sqlite";
+import { type Database, type StatementCache, statementCache } from "@mcp/mcdsl/sqlite";
 
 export type DesiredState = "running" | "stopped";
 /** What podman last said (the monitor and status refresh it); "unknown" before the first look. */
@@ -79,110 +79,104 @@ interface RouteRow {
 
 export class ComponentStore {
   readonly #db: Database;
+  readonly #sql: StatementCache;
 
   constructor(db: Database) {
     this.#db = db;
+    this.#sql = statementCache(this.#db);
   }
 
   /** A service's components in definition order of insertion (by name). */
   list(service: string): StoredComponent[] {
-    return this.#db
-      .prepare<[string], ComponentRow>("SELECT * FROM components WHERE service = ? ORDER BY name")
+    return this.#sql<[string], ComponentRow>("SELECT * FROM components WHERE service = ? ORDER BY name")
       .all(service)
       .map(toComponent);
   }
 
   get(service: string, name: string): StoredComponent | undefined {
-    const row = this.#db
-      .prepare<[string, string], ComponentRow>("SELECT * FROM components WHERE service = ? AND name = ?")
-      .get(service, name);
+    const row = this.#sql<[string, string], ComponentRow>(
+      "SELECT * FROM components WHERE service = ? AND name = ?",
+    ).get(service, name);
     return row && toComponent(row);
   }
 
   /** The component a container serves, found by the container's name. */
   byContainer(containerName: string): StoredComponent | undefined {
-    const row = this.#db
-      .prepare<[string], ComponentRow>("SELECT * FROM components WHERE container_name = ?")
-      .get(containerName);
+    const row = this.#sql<[string], ComponentRow>("SELECT * FROM components WHERE container_name = ?").get(
+      containerName,
+    );
     return row && toComponent(row);
   }
 
   /** Records the container that now serves the component (a deploy's commit); resets restarts. */
   bindContainer(service: string, name: string, binding: ContainerBinding): void {
-    this.#db
-      .prepare(
-        `UPDATE components SET container_name = ?, container_id = ?, deploy_id = ?, started_ms = ?,
+    this.#sql(
+      `UPDATE components SET container_name = ?, container_id = ?, deploy_id = ?, started_ms = ?,
            restart_count = 0, health = 'unknown' WHERE service = ? AND name = ?`,
-      )
-      .run(
-        binding.containerName,
-        binding.containerId,
-        binding.deployId,
-        binding.startedAt?.getTime() ?? null,
-        service,
-        name,
-      );
+    ).run(
+      binding.containerName,
+      binding.containerId,
+      binding.deployId,
+      binding.startedAt?.getTime() ?? null,
+      service,
+      name,
+    );
   }
 
   unbindContainer(service: string, name: string): void {
-    this.#db
-      .prepare(
-        `UPDATE components SET container_name = NULL, container_id = NULL, started_ms = NULL,
+    this.#sql(
+      `UPDATE components SET container_name = NULL, container_id = NULL, started_ms = NULL,
            health = 'unknown' WHERE service = ? AND name = ?`,
-      )
-      .run(service, name);
+    ).run(service, name);
   }
 
   setDesiredState(service: string, name: string, state: DesiredState): void {
-    this.#db
-      .prepare("UPDATE components SET desired_state = ? WHERE service = ? AND name = ?")
-      .run(state, service, name);
+    this.#sql("UPDATE components SET desired_state = ? WHERE service = ? AND name = ?").run(
+      state,
+      service,
+      name,
+    );
   }
 
   /** What podman reported, with when; a container id that changed is recorded too. */
   observe(service: string, name: string, observation: Observation, at = new Date()): void {
-    this.#db
-      .prepare(
-        `UPDATE components SET observed_state = ?, exit_code = ?, observed_ms = ?,
+    this.#sql(
+      `UPDATE components SET observed_state = ?, exit_code = ?, observed_ms = ?,
            container_id = coalesce(?, container_id), started_ms = coalesce(?, started_ms)
          WHERE service = ? AND name = ?`,
-      )
-      .run(
-        observation.state,
-        observation.exitCode ?? null,
-        at.getTime(),
-        observation.containerId ?? null,
-        observation.startedAt?.getTime() ?? null,
-        service,
-        name,
-      );
+    ).run(
+      observation.state,
+      observation.exitCode ?? null,
+      at.getTime(),
+      observation.containerId ?? null,
+      observation.startedAt?.getTime() ?? null,
+      service,
+      name,
+    );
   }
 
   setHealth(service: string, name: string, health: Health): void {
-    this.#db
-      .prepare("UPDATE components SET health = ? WHERE service = ? AND name = ?")
-      .run(health, service, name);
+    this.#sql("UPDATE components SET health = ? WHERE service = ? AND name = ?").run(health, service, name);
   }
 
   /** Counts a restart the monitor saw; returns the new count. */
   countRestart(service: string, name: string): number {
-    this.#db
-      .prepare("UPDATE components SET restart_count = restart_count + 1 WHERE service = ? AND name = ?")
-      .run(service, name);
+    this.#sql("UPDATE components SET restart_count = restart_count + 1 WHERE service = ? AND name = ?").run(
+      service,
+      name,
+    );
     return this.get(service, name)?.restartCount ?? 0;
   }
 
   routes(service: string, component?: string): StoredRoute[] {
     const rows =
       component === undefined
-        ? this.#db
-            .prepare<[string], RouteRow>("SELECT * FROM routes WHERE service = ? ORDER BY component, name")
-            .all(service)
-        : this.#db
-            .prepare<[string, string], RouteRow>(
-              "SELECT * FROM routes WHERE service = ? AND component = ? ORDER BY name",
-            )
-            .all(service, component);
+        ? this.#sql<[string], RouteRow>(
+            "SELECT * FROM routes WHERE service = ? ORDER BY component, name",
+          ).all(service)
+        : this.#sql<[string, string], RouteRow>(
+            "SELECT * FROM routes WHERE service = ? AND component = ? ORDER BY name",
+          ).all(service, component);
     return rows.map(toRoute);
   }
 
@@ -194,18 +188,16 @@ export class ComponentStore {
     hostPort: number | undefined,
     deployId: string | undefined,
   ): void {
-    this.#db
-      .prepare(
-        "UPDATE routes SET host_port = ?, deploy_id = ? WHERE service = ? AND component = ? AND name = ?",
-      )
-      .run(hostPort ?? null, deployId ?? null, service, component, route);
+    this.#sql(
+      "UPDATE routes SET host_port = ?, deploy_id = ? WHERE service = ? AND component = ? AND name = ?",
+    ).run(hostPort ?? null, deployId ?? null, service, component, route);
   }
 
   /** Running components across all services (for node info). */
   countObserved(state: ObservedState): number {
-    return this.#db
-      .prepare<[string], { n: number }>("SELECT count(*) AS n FROM components WHERE observed_state = ?")
-      .get(state)!.n;
+    return this.#sql<[string], { n: number }>(
+      "SELECT count(*) AS n FROM components WHERE observed_state = ?",
+    ).get(state)!.n;
   }
 }
 

@@ -3,7 +3,7 @@
 // "failed"), and compensation marks entries "compensating" then "compensated". After a crash,
 // entries still "started" or "compensating" are the steps that may have half happened.
 import type { ServiceDefinition } from "@mcp/mcdsl/servicedef";
-import type { Database } from "@mcp/mcdsl/sqlite";
+import { type Database, type StatementCache, statementCache } from "@mcp/mcdsl/sqlite";
 import { monotonicFactory } from "ulidx";
 
 // Monotonic: deploys begun in the same millisecond still sort in the order they began.
@@ -78,40 +78,39 @@ interface EntryRow {
 
 export class JournalStore {
   readonly #db: Database;
+  readonly #sql: StatementCache;
 
   constructor(db: Database) {
     this.#db = db;
+    this.#sql = statementCache(this.#db);
   }
 
   begin(request: BeginDeploy): Deploy {
     const id = request.id ?? ulid();
-    this.#db
-      .prepare(
-        `INSERT INTO deploys (id, service, kind, spec_json, previous_deploy_id, outcome, started_ms)
+    this.#sql(
+      `INSERT INTO deploys (id, service, kind, spec_json, previous_deploy_id, outcome, started_ms)
          VALUES (?, ?, ?, ?, ?, 'in_progress', ?)`,
-      )
-      .run(
-        id,
-        request.service,
-        request.kind ?? "deploy",
-        JSON.stringify(request.definition),
-        request.previousDeployId ?? null,
-        Date.now(),
-      );
+    ).run(
+      id,
+      request.service,
+      request.kind ?? "deploy",
+      JSON.stringify(request.definition),
+      request.previousDeployId ?? null,
+      Date.now(),
+    );
     return this.get(id)!;
   }
 
   get(id: string): Deploy | undefined {
-    const row = this.#db.prepare<[string], DeployRow>("SELECT * FROM deploys WHERE id = ?").get(id);
+    const row = this.#sql<[string], DeployRow>("SELECT * FROM deploys WHERE id = ?").get(id);
     return row && toDeploy(row);
   }
 
   /** A service's deploys, newest first. */
   history(service: string, limit = 20): Deploy[] {
-    return this.#db
-      .prepare<[string, number], DeployRow>(
-        "SELECT * FROM deploys WHERE service = ? ORDER BY started_ms DESC, id DESC LIMIT ?",
-      )
+    return this.#sql<[string, number], DeployRow>(
+      "SELECT * FROM deploys WHERE service = ? ORDER BY started_ms DESC, id DESC LIMIT ?",
+    )
       .all(service, limit)
       .map(toDeploy);
   }
@@ -120,31 +119,28 @@ export class JournalStore {
   inProgress(service?: string): Deploy[] {
     const rows =
       service === undefined
-        ? this.#db
-            .prepare<[], DeployRow>("SELECT * FROM deploys WHERE outcome = 'in_progress' ORDER BY id")
-            .all()
-        : this.#db
-            .prepare<[string], DeployRow>(
-              "SELECT * FROM deploys WHERE outcome = 'in_progress' AND service = ? ORDER BY id",
-            )
-            .all(service);
+        ? this.#sql<[], DeployRow>("SELECT * FROM deploys WHERE outcome = 'in_progress' ORDER BY id").all()
+        : this.#sql<[string], DeployRow>(
+            "SELECT * FROM deploys WHERE outcome = 'in_progress' AND service = ? ORDER BY id",
+          ).all(service);
     return rows.map(toDeploy);
   }
 
   finish(id: string, outcome: Exclude<DeployOutcome, "in_progress">, error?: string): void {
-    this.#db
-      .prepare("UPDATE deploys SET outcome = ?, error = ?, ended_ms = ? WHERE id = ?")
-      .run(outcome, error ?? null, Date.now(), id);
+    this.#sql("UPDATE deploys SET outcome = ?, error = ?, ended_ms = ? WHERE id = ?").run(
+      outcome,
+      error ?? null,
+      Date.now(),
+      id,
+    );
   }
 
   /** Journals a step before it runs; returns the entry's sequence number. */
   stepStarted(deployId: string, step: string, start: StepStart = {}): number {
-    const result = this.#db
-      .prepare(
-        `INSERT INTO saga_journal (deploy_id, step, component, state, payload_json, started_ms)
+    const result = this.#sql(
+      `INSERT INTO saga_journal (deploy_id, step, component, state, payload_json, started_ms)
          VALUES (?, ?, ?, 'started', ?, ?)`,
-      )
-      .run(deployId, step, start.component ?? "", JSON.stringify(start.payload ?? {}), Date.now());
+    ).run(deployId, step, start.component ?? "", JSON.stringify(start.payload ?? {}), Date.now());
     return Number(result.lastInsertRowid);
   }
 
@@ -153,26 +149,25 @@ export class JournalStore {
     const entry = this.entry(seq);
     if (!entry) throw new Error(`journal entry ${seq} does not exist`);
     const ended = state === "started" || state === "compensating" ? null : Date.now();
-    this.#db
-      .prepare("UPDATE saga_journal SET state = ?, payload_json = ?, error = ?, ended_ms = ? WHERE seq = ?")
-      .run(
-        state,
-        JSON.stringify({ ...entry.payload, ...update.payload }),
-        update.error ?? entry.error ?? null,
-        ended,
-        seq,
-      );
+    this.#sql(
+      "UPDATE saga_journal SET state = ?, payload_json = ?, error = ?, ended_ms = ? WHERE seq = ?",
+    ).run(
+      state,
+      JSON.stringify({ ...entry.payload, ...update.payload }),
+      update.error ?? entry.error ?? null,
+      ended,
+      seq,
+    );
   }
 
   entry(seq: number): JournalEntry | undefined {
-    const row = this.#db.prepare<[number], EntryRow>("SELECT * FROM saga_journal WHERE seq = ?").get(seq);
+    const row = this.#sql<[number], EntryRow>("SELECT * FROM saga_journal WHERE seq = ?").get(seq);
     return row && toEntry(row);
   }
 
   /** A deploy's entries in the order they were written. */
   entries(deployId: string): JournalEntry[] {
-    return this.#db
-      .prepare<[string], EntryRow>("SELECT * FROM saga_journal WHERE deploy_id = ? ORDER BY seq")
+    return this.#sql<[string], EntryRow>("SELECT * FROM saga_journal WHERE deploy_id = ? ORDER BY seq")
       .all(deployId)
       .map(toEntry);
   }

@@ -2,7 +2,7 @@
 // Storing a definition also lays out its components and routes (components.ts), keeping each
 // surviving component's container and each surviving route's host port.
 import type { ServiceDefinition } from "@mcp/mcdsl/servicedef";
-import type { Database } from "@mcp/mcdsl/sqlite";
+import { type Database, type StatementCache, statementCache } from "@mcp/mcdsl/sqlite";
 import type { DesiredState } from "./components.js";
 
 export interface StoredService {
@@ -36,9 +36,11 @@ export interface PutServiceOptions {
 
 export class ServiceStore {
   readonly #db: Database;
+  readonly #sql: StatementCache;
 
   constructor(db: Database) {
     this.#db = db;
+    this.#sql = statementCache(this.#db);
   }
 
   /** Stores (or replaces) a definition and lays out its component and route rows. */
@@ -46,74 +48,77 @@ export class ServiceStore {
     const now = Date.now();
     const desired = options.desiredState ?? (definition.active ? "running" : "stopped");
     this.#db.transaction(() => {
-      this.#db
-        .prepare(
-          `INSERT INTO services (name, spec_json, active, desired_state, adopted, created_ms, updated_ms)
+      this.#sql(
+        `INSERT INTO services (name, spec_json, active, desired_state, adopted, created_ms, updated_ms)
            VALUES (?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (name) DO UPDATE SET spec_json = excluded.spec_json, active = excluded.active,
              desired_state = excluded.desired_state, adopted = excluded.adopted,
              updated_ms = excluded.updated_ms`,
-        )
-        .run(
-          definition.name,
-          JSON.stringify(definition),
-          definition.active ? 1 : 0,
-          desired,
-          options.adopted ? 1 : 0,
-          now,
-          now,
-        );
+      ).run(
+        definition.name,
+        JSON.stringify(definition),
+        definition.active ? 1 : 0,
+        desired,
+        options.adopted ? 1 : 0,
+        now,
+        now,
+      );
       this.#layOut(definition, desired);
     })();
     return this.get(definition.name)!;
   }
 
   get(name: string): StoredService | undefined {
-    const row = this.#db.prepare<[string], ServiceRow>("SELECT * FROM services WHERE name = ?").get(name);
+    const row = this.#sql<[string], ServiceRow>("SELECT * FROM services WHERE name = ?").get(name);
     return row && toService(row);
   }
 
   /** Every service, sorted by name. */
   list(): StoredService[] {
-    return this.#db.prepare<[], ServiceRow>("SELECT * FROM services ORDER BY name").all().map(toService);
+    return this.#sql<[], ServiceRow>("SELECT * FROM services ORDER BY name").all().map(toService);
   }
 
   setDesiredState(name: string, state: DesiredState): void {
     this.#db.transaction(() => {
-      this.#db
-        .prepare("UPDATE services SET desired_state = ?, active = ?, updated_ms = ? WHERE name = ?")
-        .run(state, state === "running" ? 1 : 0, Date.now(), name);
-      this.#db.prepare("UPDATE components SET desired_state = ? WHERE service = ?").run(state, name);
+      this.#sql("UPDATE services SET desired_state = ?, active = ?, updated_ms = ? WHERE name = ?").run(
+        state,
+        state === "running" ? 1 : 0,
+        Date.now(),
+        name,
+      );
+      this.#sql("UPDATE components SET desired_state = ? WHERE service = ?").run(state, name);
     })();
   }
 
   setCurrentDeploy(name: string, deployId: string): void {
-    this.#db
-      .prepare("UPDATE services SET current_deploy_id = ?, updated_ms = ? WHERE name = ?")
-      .run(deployId, Date.now(), name);
+    this.#sql("UPDATE services SET current_deploy_id = ?, updated_ms = ? WHERE name = ?").run(
+      deployId,
+      Date.now(),
+      name,
+    );
   }
 
   /** Forgets a service with its components and routes (leases and bindings are the caller's). */
   remove(name: string): boolean {
-    return this.#db.prepare("DELETE FROM services WHERE name = ?").run(name).changes > 0;
+    return this.#sql("DELETE FROM services WHERE name = ?").run(name).changes > 0;
   }
 
   count(): number {
-    return this.#db.prepare<[], { n: number }>("SELECT count(*) AS n FROM services").get()!.n;
+    return this.#sql<[], { n: number }>("SELECT count(*) AS n FROM services").get()!.n;
   }
 
   #layOut(definition: ServiceDefinition, desired: DesiredState): void {
     const service = definition.name;
     const names = definition.components.map((c) => c.name);
-    this.#db
-      .prepare(`DELETE FROM components WHERE service = ? AND name NOT IN (SELECT value FROM json_each(?))`)
-      .run(service, JSON.stringify(names));
-    const upsertComponent = this.#db.prepare(
+    this.#sql(
+      `DELETE FROM components WHERE service = ? AND name NOT IN (SELECT value FROM json_each(?))`,
+    ).run(service, JSON.stringify(names));
+    const upsertComponent = this.#sql(
       `INSERT INTO components (service, name, image, desired_state) VALUES (?, ?, ?, ?)
        ON CONFLICT (service, name) DO UPDATE SET image = excluded.image,
          desired_state = excluded.desired_state`,
     );
-    const upsertRoute = this.#db.prepare(
+    const upsertRoute = this.#sql(
       `INSERT INTO routes (service, component, name, mode, proxy_port, hostnames_json, port_variable)
        VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (service, component, name) DO UPDATE SET mode = excluded.mode,
@@ -122,12 +127,10 @@ export class ServiceStore {
     );
     for (const component of definition.components) {
       upsertComponent.run(service, component.name, component.image, desired);
-      this.#db
-        .prepare(
-          `DELETE FROM routes WHERE service = ? AND component = ?
+      this.#sql(
+        `DELETE FROM routes WHERE service = ? AND component = ?
              AND name NOT IN (SELECT value FROM json_each(?))`,
-        )
-        .run(service, component.name, JSON.stringify(component.routes.map((r) => r.name)));
+      ).run(service, component.name, JSON.stringify(component.routes.map((r) => r.name)));
       for (const route of component.routes) {
         upsertRoute.run(
           service,

@@ -1,7 +1,13 @@
 // Routes in SQLite (mcdsl/sqlite: WAL, synchronous=FULL, migrations): what the API added survives a
 // restart; bootstrap routes are kept in the same table, marked, and re-synced from the file at start.
 import { EventOutbox, type EventOutboxOptions, outboxMigration } from "@mcp/mcdsl/events";
-import { type Database, type Migration, openDatabase } from "@mcp/mcdsl/sqlite";
+import {
+  type Database,
+  type Migration,
+  openDatabase,
+  type StatementCache,
+  statementCache,
+} from "@mcp/mcdsl/sqlite";
 import { ulid } from "ulidx";
 import type { Backend, Route, RouteSpec } from "../routes/types.js";
 
@@ -56,9 +62,11 @@ export interface RouteFilter {
 
 export class RouteStore {
   readonly #db: Database;
+  readonly #sql: StatementCache;
 
   constructor(path: string) {
     this.#db = openDatabase(path, { migrations });
+    this.#sql = statementCache(this.#db);
   }
 
   get open(): boolean {
@@ -73,39 +81,37 @@ export class RouteStore {
   insert(spec: RouteSpec, bootstrap = false): Route {
     const now = new Date();
     const route: Route = { ...spec, id: ulid(), bootstrap, createdAt: now, updatedAt: now };
-    this.#db
-      .prepare(
-        `INSERT INTO routes (id, listener_port, hostname, mode, backends, cert_file, key_file, cert_serial,
+    this.#sql(
+      `INSERT INTO routes (id, listener_port, hostname, mode, backends, cert_file, key_file, cert_serial,
            owner, bootstrap, proxy_protocol, created_ms, updated_ms)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        route.id,
-        route.listenerPort,
-        route.hostname,
-        route.mode,
-        JSON.stringify(route.backends),
-        route.certificate?.certFile ?? null,
-        route.certificate?.keyFile ?? null,
-        route.certificate?.serial ?? "",
-        route.owner,
-        bootstrap ? 1 : 0,
-        route.proxyProtocol ? 1 : 0,
-        now.getTime(),
-        now.getTime(),
-      );
+    ).run(
+      route.id,
+      route.listenerPort,
+      route.hostname,
+      route.mode,
+      JSON.stringify(route.backends),
+      route.certificate?.certFile ?? null,
+      route.certificate?.keyFile ?? null,
+      route.certificate?.serial ?? "",
+      route.owner,
+      bootstrap ? 1 : 0,
+      route.proxyProtocol ? 1 : 0,
+      now.getTime(),
+      now.getTime(),
+    );
     return route;
   }
 
   get(id: string): Route | undefined {
-    const row = this.#db.prepare<[string], RouteRow>("SELECT * FROM routes WHERE id = ?").get(id);
+    const row = this.#sql<[string], RouteRow>("SELECT * FROM routes WHERE id = ?").get(id);
     return row && toRoute(row);
   }
 
   find(listenerPort: number, hostname: string): Route | undefined {
-    const row = this.#db
-      .prepare<[number, string], RouteRow>("SELECT * FROM routes WHERE listener_port = ? AND hostname = ?")
-      .get(listenerPort, hostname);
+    const row = this.#sql<[number, string], RouteRow>(
+      "SELECT * FROM routes WHERE listener_port = ? AND hostname = ?",
+    ).get(listenerPort, hostname);
     return row && toRoute(row);
   }
 
@@ -126,27 +132,26 @@ export class RouteStore {
     }
     const sql = `SELECT * FROM routes ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
       ORDER BY listener_port, hostname`;
-    return this.#db
-      .prepare<(string | number)[], RouteRow>(sql)
+    return this.#sql<(string | number)[], RouteRow>(sql)
       .all(...args)
       .map(toRoute);
   }
 
   setBackends(id: string, backends: Backend[]): Route | undefined {
-    this.#db
-      .prepare("UPDATE routes SET backends = ?, updated_ms = ? WHERE id = ?")
-      .run(JSON.stringify(backends), Date.now(), id);
+    this.#sql("UPDATE routes SET backends = ?, updated_ms = ? WHERE id = ?").run(
+      JSON.stringify(backends),
+      Date.now(),
+      id,
+    );
     return this.get(id);
   }
 
   setCertSerial(id: string, serial: string): void {
-    this.#db
-      .prepare("UPDATE routes SET cert_serial = ?, updated_ms = ? WHERE id = ?")
-      .run(serial, Date.now(), id);
+    this.#sql("UPDATE routes SET cert_serial = ?, updated_ms = ? WHERE id = ?").run(serial, Date.now(), id);
   }
 
   delete(id: string): boolean {
-    return this.#db.prepare("DELETE FROM routes WHERE id = ?").run(id).changes > 0;
+    return this.#sql("DELETE FROM routes WHERE id = ?").run(id).changes > 0;
   }
 
   /** Runs `fn` in one transaction (better-sqlite3's, so it nests and rolls back on throw). */

@@ -5,3 +5,4 @@ export { backupDatabase } from "./backup.js";
 export { DatabaseError, type DatabaseErrorCode } from "./errors.js";
 export { type Migration, schemaVersion } from "./migrations.js";
 export { type OpenDatabaseOptions, openDatabase, unsupportedNode } from "./open.js";
+export { type StatementCache, statementCache } from "./statements.js";
