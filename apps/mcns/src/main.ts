@@ -45,9 +45,13 @@ async function main(): Promise<void> {
 
   const logger = createLogger({ app: APP, level: config.log.level, node: config.events.node });
   const started = performance.now();
-  // SQLite waits for a lock synchronously, DNS included, and only an offline `mcns import` run beside
-  // the server takes one: a change waits 1 s at most, then is Unavailable.
-  const store = new RecordStore(config.database.path, config.zones, { busyTimeoutMs: 1000 });
+  // Only an offline `mcns import` run beside the server takes the database's write lock. SQLite would
+  // wait for it synchronously, DNS included: a change here meets it at once and waits between tries
+  // (runWhenUnlocked), 1 s at most, then is Unavailable. The start waits up to 1 s the plain way.
+  const store = new RecordStore(config.database.path, config.zones, {
+    busyTimeoutMs: 1000,
+    failFastWhenLocked: true,
+  });
   const index = new ZoneIndex(store.zones(), store.forIndex());
   store.onChange = (change) => index.apply(change);
   logger.info(

@@ -146,9 +146,9 @@ describe("owners", () => {
 });
 
 describe("the database held by another process", () => {
-  it("answers Unavailable within a second, changes nothing, and writes again once it is free", async () => {
-    // What an offline `mcns import` does beside a running server: one long write transaction
-    // (here 2 s, then rolled back).
+  // What an offline `mcns import` does beside a running server: one long write transaction (here
+  // `ms` long, then rolled back). Resolves once the lock is held, with the holder's exit.
+  const holdLock = async (ms: number) => {
     const zone = { name: ZONE, primary_ns: "ns1.mcp.test", admin_mailbox: "h.mcp.test", writers: [] };
     const holder = spawn(
       process.execPath,
@@ -161,28 +161,52 @@ describe("the database held by another process", () => {
            store.batch(() => {
              store.create({ zone: "${ZONE}", name: "held.${ZONE}", ttl: 1, data: { type: "A", address: "192.0.2.1" }, owner: "x" });
              process.stdout.write("locked\\n");
-             Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
+             Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${ms});
              throw new Error("rolled back");
            });
          } catch {}`,
       ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
-    await once(holder.stdout, "data");
+    const exited = once(holder, "exit");
+    await once(holder.stdout!, "data");
+    return { exited };
+  };
+  const addRecord = (name: string, ip: string) =>
+    refusal(mcns.client(mcns.tokens.agent).createRecord({ record: rec(name, "A", address(ip), "b") }));
+
+  it("answers Unavailable within a second, changes nothing, and writes again once it is free", async () => {
+    const { exited } = await holdLock(2000);
     const started = Date.now();
-    const agent = mcns.client(mcns.tokens.agent);
-    const busy = () => agent.createRecord({ record: rec("busy", "A", address("192.0.2.8"), "b") });
-    expect(await refusal(busy())).toEqual({
+    expect(await addRecord("busy", "192.0.2.8")).toEqual({
       code: Code.Unavailable,
       message:
         "the record database is locked by another process (an offline `mcns import`?); nothing changed: retry",
     });
     expect(Date.now() - started).toBeLessThan(1800);
     expect((await dig(mcns.dnsPort, `busy.${ZONE}`, "A")).status).toBe("NXDOMAIN");
-    await once(holder, "exit");
-    expect(await refusal(busy())).toEqual({ code: "ok", message: "" });
+    await exited;
+    expect(await addRecord("busy", "192.0.2.8")).toEqual({ code: "ok", message: "" });
     expect((await dig(mcns.dnsPort, `busy.${ZONE}`, "A")).answer).toEqual([
       `busy.${ZONE}. 300 IN A 192.0.2.8`,
+    ]);
+  });
+
+  it("keeps answering DNS while a change waits, and makes the change once the lock is let go", async () => {
+    const { exited } = await holdLock(500);
+    let settled = false;
+    const waiting = addRecord("waited", "192.0.2.9").finally(() => {
+      settled = true;
+    });
+    // SQLite's own wait would hold the event loop (and DNS) until the change is done.
+    const answer = await dig(mcns.dnsPort, ZONE, "SOA");
+    expect(answer.status).toBe("NOERROR");
+    expect(answer.answer).toHaveLength(1);
+    expect(settled).toBe(false);
+    expect(await waiting).toEqual({ code: "ok", message: "" });
+    await exited;
+    expect((await dig(mcns.dnsPort, `waited.${ZONE}`, "A")).answer).toEqual([
+      `waited.${ZONE}. 300 IN A 192.0.2.9`,
     ]);
   });
 });

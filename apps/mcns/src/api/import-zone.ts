@@ -13,7 +13,7 @@ import type { RecordManager } from "../records/manager.js";
 import type { RecordStore } from "../store/records.js";
 import { importZone, type ZoneImportResult } from "../zonefile/import.js";
 import { authorize } from "./authorize.js";
-import { run } from "./errors.js";
+import { runWhenUnlocked } from "./errors.js";
 import type { RecordEvents } from "./events.js";
 
 /** The largest master file ImportZone takes (the server's request limit leaves room for JSON escaping). */
@@ -30,7 +30,7 @@ export function importZoneHandler(store: RecordStore, manager: RecordManager, ev
     }
     if (req.text.trim() === "")
       throw new ConnectError("text is empty: give the zone file's text", Code.InvalidArgument);
-    const result = run(() =>
+    const result = await runWhenUnlocked(() =>
       importZone(store, manager, {
         text: req.text,
         zone: req.zone,

@@ -9,7 +9,7 @@ import { normalizeName } from "../records/validate.js";
 import type { RecordStore } from "../store/records.js";
 import { authorize } from "./authorize.js";
 import { dataFromMessage, recordToMessage, recordType, zoneToMessage } from "./convert.js";
-import { run } from "./errors.js";
+import { run, runWhenUnlocked } from "./errors.js";
 import type { RecordEvents } from "./events.js";
 import { importZoneHandler } from "./import-zone.js";
 
@@ -62,7 +62,7 @@ export function recordRoutes(store: RecordStore, manager: RecordManager, events:
           return { record: recordToMessage(record) };
         }),
       createRecord: async (req, ctx) => {
-        const { record, created } = run(() => {
+        const { record, created } = await runWhenUnlocked(() => {
           const r = req.record;
           if (!r) throw new RecordError("invalid", "record is required");
           const input = { zone: r.zone, name: r.name, ttl: r.ttl, data: dataFromMessage(r), owner: r.owner };
@@ -77,7 +77,7 @@ export function recordRoutes(store: RecordStore, manager: RecordManager, events:
         return { record: recordToMessage(record) };
       },
       updateRecord: async (req, ctx) => {
-        const { record } = run(() => {
+        const { record } = await runWhenUnlocked(() => {
           const r = req.record;
           if (!r?.id) throw new RecordError("invalid", "record.id is required");
           const current = store.get(r.id);
@@ -101,7 +101,7 @@ export function recordRoutes(store: RecordStore, manager: RecordManager, events:
         return { record: recordToMessage(record) };
       },
       deleteRecord: async (req, ctx) => {
-        const deleted = run(() => {
+        const deleted = await runWhenUnlocked(() => {
           if (!req.id) throw new RecordError("invalid", "id is required");
           const current = store.get(req.id);
           if (current) authorize(ctx, store.zone(current.zone) ?? { name: current.zone });

@@ -88,8 +88,17 @@ export class RecordStore {
    */
   #batch: { changes: Change[]; raised: Set<string>; atName: Map<string, NameEntry> } | undefined;
 
-  /** `busyTimeoutMs`: how long a change waits for another process's write lock (mcdsl's default: 5 s). */
-  constructor(path: string, zones: ZoneConfig[], options: { busyTimeoutMs?: number } = {}) {
+  /**
+   * `busyTimeoutMs`: how long opening, and then each change, waits for another process's write lock
+   * (mcdsl's default: 5 s). `failFastWhenLocked`: once open, a change meeting the lock fails at once
+   * (SQLITE_BUSY) instead: SQLite waits synchronously, so a server (DNS on the same event loop)
+   * waits in its own way (api/errors.ts: runWhenUnlocked).
+   */
+  constructor(
+    path: string,
+    zones: ZoneConfig[],
+    options: { busyTimeoutMs?: number; failFastWhenLocked?: boolean } = {},
+  ) {
     this.#db = openDatabase(path, { migrations, busyTimeoutMs: options.busyTimeoutMs });
     this.#sql = statementCache(this.#db);
     const serialOf = this.#db.prepare<[string], { serial: number }>(
@@ -119,6 +128,7 @@ export class RecordStore {
       }
       this.#moveIntoChildZones();
     })();
+    if (options.failFastWhenLocked) this.#db.pragma("busy_timeout = 0");
   }
 
   /**
