@@ -8,6 +8,7 @@ import { loadStaticAuthenticator } from "@mcp/mcdsl/auth";
 import { parseListenAddress } from "@mcp/mcdsl/config";
 import { createLogger } from "@mcp/mcdsl/log";
 import { closeOnSignals } from "@mcp/mcdsl/server";
+import { LOCK_WAIT_MS } from "./api/errors.js";
 import { RecordEvents } from "./api/events.js";
 import { MAX_IMPORT_BYTES } from "./api/import-zone.js";
 import { recordPolicy, recordRoutes } from "./api/record-service.js";
@@ -21,6 +22,7 @@ import { ZoneIndex } from "./dns/zone-index.js";
 import { RecordManager } from "./records/manager.js";
 import { RecordStore } from "./store/records.js";
 import { runImport } from "./zonefile/import-command.js";
+import { ImportThreads } from "./zonefile/import-thread.js";
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -101,6 +103,12 @@ async function main(): Promise<void> {
       store,
       new RecordManager(store, { hasNamesBelow: (n) => index.hasNamesBelow(n) }),
       events,
+      new ImportThreads({
+        path: config.database.path,
+        zones: config.zones,
+        busyTimeoutMs: LOCK_WAIT_MS,
+        recordEvents: bus !== undefined,
+      }),
     ),
     listen: config.server.listen,
     socket: config.server.socket ? { path: config.server.socket } : undefined,

@@ -181,7 +181,7 @@ describe("the database held by another process", () => {
     expect(await addRecord("busy", "192.0.2.8")).toEqual({
       code: Code.Unavailable,
       message:
-        "the record database is locked by another process (an offline `mcns import`?); nothing changed: retry",
+        "the record database is locked by a zone import (ImportZone, or an offline `mcns import`); nothing changed: retry",
     });
     expect(Date.now() - started).toBeLessThan(1800);
     expect((await dig(mcns.dnsPort, `busy.${ZONE}`, "A")).status).toBe("NXDOMAIN");

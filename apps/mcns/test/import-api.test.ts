@@ -251,4 +251,32 @@ describe("ImportZone", () => {
       `host4999.big.${ZONE}. 300 IN A 10.19.135.1`,
     ]);
   });
+
+  it("keeps answering DNS while a large import runs, then answers all of it at once", async () => {
+    // 20,000 records: seconds of parsing, checking and writing, on the import's worker thread.
+    const count = async () =>
+      (await mcns.client().listZones({})).zones.find((z) => z.name === ZONE)?.recordCount ?? 0;
+    const before = await count();
+    const lines = [`$ORIGIN bulk.${ZONE}.`];
+    for (let i = 0; i < 20_000; i++) lines.push(`h${i} IN A 10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    let settled = false;
+    const importing = mcns
+      .client()
+      .importZone({ zone: ZONE, text: lines.join("\n"), owner: "bulk" })
+      .finally(() => {
+        settled = true;
+      });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the worker is under way
+    // Answered during the import, which is not answered before it commits (answered only after the
+    // import, as when it ran on the event loop, the query would find the name).
+    expect((await dig(mcns.dnsPort, `h0.bulk.${ZONE}`, "A")).status).toBe("NXDOMAIN");
+    const other = await dig(mcns.dnsPort, `host4999.big.${ZONE}`, "A");
+    expect(other.answer).toEqual([`host4999.big.${ZONE}. 300 IN A 10.19.135.1`]);
+    expect(settled).toBe(false);
+    expect((await importing).created).toBe(20_000);
+    expect((await dig(mcns.dnsPort, `h19999.bulk.${ZONE}`, "A")).answer).toEqual([
+      `h19999.bulk.${ZONE}. 300 IN A 10.0.78.31`,
+    ]);
+    expect(await count()).toBe(before + 20_000);
+  }, 60_000);
 });

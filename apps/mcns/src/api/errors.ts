@@ -16,11 +16,11 @@ export const LOCK_WAIT_MS = 1000;
 const isLocked = (err: unknown) => String((err as { code?: unknown }).code).startsWith("SQLITE_BUSY");
 
 /** A RecordError as the ConnectError with its code, a locked database as Unavailable; others as they are. */
-function forClient(err: unknown): unknown {
+export function forClient(err: unknown): unknown {
   if (err instanceof RecordError) return new ConnectError(err.message, codes[err.code]);
   if (isLocked(err)) {
     return new ConnectError(
-      "the record database is locked by another process (an offline `mcns import`?); nothing changed: retry",
+      "the record database is locked by a zone import (ImportZone, or an offline `mcns import`); nothing changed: retry",
       Code.Unavailable,
     );
   }

@@ -1,25 +1,25 @@
 // ImportZone: a master file imported into the running server, all or nothing, through the same
-// import as `mcns import` (zonefile/import.ts) and so the same store batch and index path as
-// CreateRecord: DNS answers the records when the call returns.
+// import as `mcns import` (zonefile/import.ts), on a worker thread (zonefile/import-thread.ts) so
+// that DNS goes on meanwhile: DNS answers the records when the call returns.
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { getIdentity } from "@mcp/mcdsl/auth";
 import {
   ImportProblemSchema,
   type ImportZoneRequest,
   type ImportZoneResponse,
   ImportZoneResponseSchema,
 } from "@mcp/proto/mcns/v1/service_pb.js";
-import type { RecordManager } from "../records/manager.js";
 import type { RecordStore } from "../store/records.js";
-import { importZone, type ZoneImportResult } from "../zonefile/import.js";
-import { authorize } from "./authorize.js";
-import { runWhenUnlocked } from "./errors.js";
+import type { ZoneImportResult } from "../zonefile/import.js";
+import type { ImportThreads } from "../zonefile/import-thread.js";
+import { forClient } from "./errors.js";
 import type { RecordEvents } from "./events.js";
 
 /** The largest master file ImportZone takes (the server's request limit leaves room for JSON escaping). */
 export const MAX_IMPORT_BYTES = 4 * 1024 * 1024;
 
-export function importZoneHandler(store: RecordStore, manager: RecordManager, events: RecordEvents) {
+export function importZoneHandler(store: RecordStore, imports: ImportThreads, events: RecordEvents) {
   return async (req: ImportZoneRequest, ctx: HandlerContext): Promise<ImportZoneResponse> => {
     const size = Buffer.byteLength(req.text, "utf8");
     if (size > MAX_IMPORT_BYTES) {
@@ -30,16 +30,15 @@ export function importZoneHandler(store: RecordStore, manager: RecordManager, ev
     }
     if (req.text.trim() === "")
       throw new ConnectError("text is empty: give the zone file's text", Code.InvalidArgument);
-    const result = await runWhenUnlocked(() =>
-      importZone(store, manager, {
-        text: req.text,
-        zone: req.zone,
-        owner: req.owner,
-        dryRun: req.dryRun,
-        authorize: (zone) => authorize(ctx, zone),
-        created: (record) => events.changed("created", record),
-      }),
-    );
+    let result: ZoneImportResult;
+    try {
+      const request = { text: req.text, zone: req.zone, owner: req.owner, dryRun: req.dryRun };
+      result = await imports.run(request, getIdentity(ctx));
+    } catch (err) {
+      throw forClient(err);
+    }
+    // Committed by the worker: DNS answers them from here on.
+    store.adoptCreated(result.records);
     const response = toMessage(result);
     if (result.problems.length > 0 && !req.dryRun) {
       const n = result.problems.length;

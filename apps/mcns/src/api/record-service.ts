@@ -7,6 +7,7 @@ import { RecordError } from "../records/errors.js";
 import type { RecordManager } from "../records/manager.js";
 import { normalizeName } from "../records/validate.js";
 import type { RecordStore } from "../store/records.js";
+import type { ImportThreads } from "../zonefile/import-thread.js";
 import { authorize } from "./authorize.js";
 import { dataFromMessage, recordToMessage, recordType, zoneToMessage } from "./convert.js";
 import { run, runWhenUnlocked } from "./errors.js";
@@ -27,7 +28,12 @@ export const recordPolicy = {
   ),
 };
 
-export function recordRoutes(store: RecordStore, manager: RecordManager, events: RecordEvents) {
+export function recordRoutes(
+  store: RecordStore,
+  manager: RecordManager,
+  events: RecordEvents,
+  imports: ImportThreads,
+) {
   return (router: ConnectRouter): void => {
     router.service(RecordService, {
       listZones: () => ({ zones: store.zones().map((z) => zoneToMessage(z, store.recordCount(z.name))) }),
@@ -114,7 +120,7 @@ export function recordRoutes(store: RecordStore, manager: RecordManager, events:
         if (deleted) await events.flush();
         return {};
       },
-      importZone: importZoneHandler(store, manager, events),
+      importZone: importZoneHandler(store, imports, events),
     });
   };
 }

@@ -156,6 +156,24 @@ export class RecordStore {
     return this.#db.open;
   }
 
+  /**
+   * Records that another connection to this database created and committed (an ImportZone run on a
+   * worker thread): the zones' serials are read again, and every record reaches `onChange` in one
+   * synchronous pass, so DNS goes from none of them to all of them.
+   */
+  adoptCreated(records: DnsRecord[]): void {
+    const serialOf = this.#sql<[string], { serial: number }>("SELECT serial FROM zones WHERE name = ?");
+    for (const name of new Set(records.map((r) => r.zone))) {
+      const zone = this.#zones.get(name);
+      const serial = serialOf.get(name)?.serial;
+      if (zone && serial !== undefined) this.#zones.set(name, { ...zone, serial });
+    }
+    for (const record of records) {
+      const zone = this.#zones.get(record.zone);
+      if (zone) this.onChange({ kind: "created", record, zone });
+    }
+  }
+
   /** The event outbox in this database: events recorded inside batch() commit with its changes. */
   outbox(options: EventOutboxOptions): EventOutbox {
     return new EventOutbox(this.#db, options);

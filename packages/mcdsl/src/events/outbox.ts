@@ -29,8 +29,13 @@ export function outboxMigration(version: number): Migration {
 }
 
 export interface EventOutboxOptions {
-  /** Without a bus (no [events] servers) nothing is recorded. */
+  /** Without a bus (no [events] servers) nothing is recorded, unless `recordOnly`. */
   bus?: EventBus;
+  /**
+   * Records without a bus, and never publishes: for a writer on another thread (a worker's own
+   * connection) whose events the outbox with the bus, on the same database, publishes.
+   */
+  recordOnly?: boolean;
   logger: Logger;
   /** After a failed publish, the next attempt (default 2 s). */
   retryMs?: number;
@@ -86,7 +91,7 @@ export class EventOutbox {
     data: EventData<T>,
     options: { subject?: string; deployId?: string } = {},
   ): void {
-    if (!this.options.bus) return;
+    if (!this.options.bus && !this.options.recordOnly) return;
     this.#insert.run(
       ulid(),
       type,

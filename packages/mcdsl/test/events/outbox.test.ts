@@ -168,6 +168,29 @@ describe("EventOutbox", () => {
     second.close();
   });
 
+  it("records without a bus when recordOnly (another connection's writer), for the outbox with the bus to publish", async () => {
+    const bus = await nats.bus();
+    await bus.ensureStream();
+    const { open } = database();
+    const publisher = open();
+    const outbox = new EventOutbox(publisher, { bus, logger });
+    // A second connection, as a worker thread's: it records in its transaction, never publishes.
+    const writer = open();
+    const recorder = new EventOutbox(writer, { recordOnly: true, logger });
+    writer.transaction(() => {
+      writer.prepare("INSERT INTO things VALUES ('f')").run();
+      recorder.record("mcp.thing.added", { name: "f" });
+    })();
+    await recorder.flush();
+    expect(await stored(bus)).toEqual([]);
+    expect(outbox.pending).toBe(1);
+    await outbox.flush();
+    expect((await stored(bus)).map((e) => e.data)).toEqual([{ name: "f" }]);
+    expect(outbox.pending).toBe(0);
+    writer.close();
+    publisher.close();
+  });
+
   it("records nothing without a bus (no [events] servers)", () => {
     const db = database().open();
     const outbox = new EventOutbox(db, { logger });
