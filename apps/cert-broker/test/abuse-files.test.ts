@@ -137,7 +137,7 @@ describe("things planted in cert_dir", () => {
     expect((await issue("nodir")).reused).toBe(false);
   });
 
-  it("revokes a superseded certificate still published under a dropped name: its key file goes too", async () => {
+  it("removes a dropped name's files when the service's new certificate no longer has it, also after a crash", async () => {
     const dropped = "dropped.files.example.org";
     const agent = t.broker.client(t.broker.tokens.agent);
     const both = await agent.issueCertificate({
@@ -145,12 +145,30 @@ describe("things planted in cert_dir", () => {
       hostnames: [own("drop"), dropped],
       routeHostnames: [dropped],
     });
-    await issue("drop"); // supersedes it; its key in keys_dir is deleted, its files for `dropped` stay
     expect(publishedSerial(t.broker.certDir, dropped)).toBe(both.certificate!.serial);
+    const oldFiles = Object.fromEntries(
+      [".pem", ".key", ".chain.pem"].map((suffix) => [
+        suffix,
+        readFileSync(inCertDir(`${dropped}${suffix}`)),
+      ]),
+    );
+    const next = await issue("drop"); // supersedes it: the kept name gets the new certificate
+    expect(publishedSerial(t.broker.certDir, own("drop"))).toBe(next.certificate!.serial);
+    const gone = () => {
+      for (const suffix of [".pem", ".key", ".chain.pem"]) {
+        expect(() => lstatSync(inCertDir(`${dropped}${suffix}`))).toThrow(/ENOENT/);
+      }
+    };
+    gone();
+    // A crash between the commit and the removal leaves them: the next start removes them.
+    for (const [suffix, bytes] of Object.entries(oldFiles))
+      writeFileSync(inCertDir(`${dropped}${suffix}`), bytes);
+    await restart();
+    gone();
+    expect(publishedSerial(t.broker.certDir, own("drop"))).toBe(next.certificate!.serial);
+    // The superseded certificate can still be revoked, and nothing of the current one goes with it.
     await agent.revokeCertificate({ serial: both.certificate!.serial });
-    for (const suffix of [".pem", ".key", ".chain.pem"]) {
-      expect(() => lstatSync(inCertDir(`${dropped}${suffix}`))).toThrow(/ENOENT/);
-    }
+    expect(publishedSerial(t.broker.certDir, own("drop"))).toBe(next.certificate!.serial);
   });
 
   it("leaves a hostname's key and leaf matched when a renewal cannot replace one of its files", async (ctx) => {

@@ -11,6 +11,7 @@ import type { Policy } from "../policy/policy.js";
 import type { CertFiles } from "../store/cert-files.js";
 import type { CertificateRecord, CertificateStore, ListFilter } from "../store/certificates.js";
 import type { Clock } from "./clock.js";
+import { unpublishDropped } from "./dropped-names.js";
 import { BrokerError } from "./errors.js";
 import { failpoint } from "./failpoint.js";
 import { KeyedLock } from "./keyed-lock.js";
@@ -75,9 +76,11 @@ export class Broker {
       }
     }
     const republished = this.republishStale();
-    if (stray + orphans + republished > 0) {
+    // An issuance cut short after its commit leaves a dropped name's files (dropped-names.ts).
+    const dropped = unpublishDropped(this.#o, store.supersededUnexpired(this.#o.clock.now()));
+    if (stray + orphans + republished + dropped > 0) {
       logger.warn(
-        { stray, orphans, republished },
+        { stray, orphans, republished, dropped },
         "repaired certificate files left by an interrupted issuance",
       );
     }
@@ -153,6 +156,7 @@ export class Broker {
         supersedes: current.map((c) => c.serial),
         now,
       });
+      unpublishDropped(this.#o, current);
       await this.#o.events.flush();
       return { certificate: record, reused: false, keyPem: issued.keyPem };
     });

@@ -134,7 +134,7 @@ export class CertFiles {
    * certificate's copy in keys_dir is gone), the key file goes when the leaf beside it is this one:
    * the two are written together.
    */
-  unpublish(hostname: string, cert: Publishable, keyPem: string | undefined): void {
+  unpublish(hostname: string, cert: Publishable, keyPem: string | undefined): number {
     const p = this.paths(hostname);
     const holdsLeaf = readRegularFile(p.certFile) === cert.certPem;
     const ours = [
@@ -144,6 +144,7 @@ export class CertFiles {
     ].filter((f): f is string => typeof f === "string");
     for (const file of ours) rmSync(file, { force: true });
     if (ours.length > 0) syncDirectory(this.certDir);
+    return ours.length;
   }
 
   /** Removes temporary files a crash left behind; returns how many. */

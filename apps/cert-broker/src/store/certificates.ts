@@ -262,6 +262,13 @@ export class CertificateStore {
       .map(toRecord);
   }
 
+  /** Superseded certificates not yet expired: their files for names they alone had may be left. */
+  supersededUnexpired(now: Date): CertificateRecord[] {
+    return this.#sql<[number], Row>(`${SELECT} WHERE c.status = 'superseded' AND c.not_after_ms > ?`)
+      .all(now.getTime())
+      .map(toRecord);
+  }
+
   /** Current certificates whose renewal time (and retry time, after a failure) has come. */
   dueForRenewal(now: Date): CertificateRecord[] {
     const t = now.getTime();
