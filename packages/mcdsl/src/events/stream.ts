@@ -9,7 +9,12 @@ export const STREAM_SUBJECTS = ["mcp.>"];
 export interface StreamOptions {
   /** How long events are kept (default 30 days). */
   maxAgeMs?: number;
-  /** How long a message id is remembered for de-duplication (default 2 minutes). */
+  /**
+   * How long a message id is remembered for de-duplication (default 1 hour, not JetStream's 2
+   * minutes): an outbox sends an event again after an outage or a restart, and one JetStream had
+   * stored (its ack lost) is kept once if that comes within the window. Events here are few (a
+   * deploy's steps, record and certificate changes), so the ids remembered cost little.
+   */
   duplicateWindowMs?: number;
   /** Copies in a NATS cluster (default 1). */
   replicas?: number;
@@ -31,7 +36,7 @@ export async function ensureStream(
   options: StreamOptions = {},
 ): Promise<StreamOutcome> {
   const maxAgeMs = options.maxAgeMs ?? 30 * DAY_MS;
-  const duplicateWindowMs = options.duplicateWindowMs ?? 2 * 60 * 1000;
+  const duplicateWindowMs = options.duplicateWindowMs ?? 60 * 60 * 1000;
   const replicas = options.replicas ?? 1;
   if (!(maxAgeMs > 0) || !(duplicateWindowMs > 0) || duplicateWindowMs > maxAgeMs) {
     throw new EventsError(

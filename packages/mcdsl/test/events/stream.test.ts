@@ -21,7 +21,7 @@ describe("ensureStream", () => {
       storage: StorageType.File,
       retention: RetentionPolicy.Limits,
       max_age: nanos(30 * DAY_MS),
-      duplicate_window: nanos(2 * 60 * 1000),
+      duplicate_window: nanos(60 * 60 * 1000),
     });
   });
 
