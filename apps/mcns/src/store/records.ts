@@ -2,51 +2,17 @@
 // synchronous=FULL, migrations). Every change raises its zone's SOA serial in the same transaction,
 // and `onChange` (the DNS index) is called inside that transaction, so a change is served as soon
 // as it is committed and a failed index update rolls the change back.
-import { EventOutbox, type EventOutboxOptions, outboxMigration } from "@mcp/mcdsl/events";
-import {
-  type Database,
-  type Migration,
-  openDatabase,
-  type StatementCache,
-  statementCache,
-} from "@mcp/mcdsl/sqlite";
+import { EventOutbox, type EventOutboxOptions } from "@mcp/mcdsl/events";
+import { type Database, openDatabase, type StatementCache, statementCache } from "@mcp/mcdsl/sqlite";
 import { monotonicFactory } from "ulidx";
 import type { ZoneConfig } from "../config.js";
 import { addToEntry, type NameEntry, type NameRecords, nameEntry, removeFromEntry } from "./name-records.js";
 import type { DnsRecord, RecordData, RecordType, Zone } from "./record.js";
+import { migrations, type RecordRow, toRecord } from "./schema.js";
 
 // Monotonic: ids made in the same millisecond (a zone import) still sort in creation order, and
 // only the first of them costs fresh randomness.
 const ulid = monotonicFactory();
-
-const migrations: Migration[] = [
-  {
-    version: 1,
-    name: "create zones and records",
-    up: `
-      CREATE TABLE zones (
-        name   TEXT PRIMARY KEY,
-        serial INTEGER NOT NULL
-      );
-      CREATE TABLE records (
-        id         TEXT PRIMARY KEY,
-        zone       TEXT NOT NULL,
-        name       TEXT NOT NULL,
-        type       TEXT NOT NULL,
-        ttl        INTEGER NOT NULL,
-        data       TEXT NOT NULL,
-        owner      TEXT NOT NULL,
-        created_ms INTEGER NOT NULL,
-        updated_ms INTEGER NOT NULL
-      );
-      CREATE INDEX records_by_name ON records(name, type, id);
-      CREATE INDEX records_by_zone ON records(zone, name, type, id);
-      CREATE INDEX records_by_owner ON records(owner);
-    `,
-  },
-  // Record events wait here, written with their change, until NATS has them (mcdsl/events outbox).
-  outboxMigration(2),
-];
 
 export interface RecordFilter {
   zone?: string;
@@ -62,18 +28,6 @@ export type Change =
   | { kind: "created"; record: DnsRecord; zone: Zone }
   | { kind: "updated"; record: DnsRecord; previous: DnsRecord; zone: Zone }
   | { kind: "deleted"; record: DnsRecord; zone: Zone };
-
-interface RecordRow {
-  id: string;
-  zone: string;
-  name: string;
-  type: string;
-  ttl: number;
-  data: string;
-  owner: string;
-  created_ms: number;
-  updated_ms: number;
-}
 
 export class RecordStore {
   readonly #db: Database;
@@ -401,17 +355,4 @@ function inverse(change: Change, zone: Zone): Change {
     case "updated":
       return { kind: "updated", record: change.previous, previous: change.record, zone };
   }
-}
-
-function toRecord(row: RecordRow): DnsRecord {
-  return {
-    id: row.id,
-    zone: row.zone,
-    name: row.name,
-    ttl: row.ttl,
-    data: JSON.parse(row.data) as RecordData,
-    owner: row.owner,
-    createdAt: new Date(row.created_ms),
-    updatedAt: new Date(row.updated_ms),
-  };
 }
